@@ -1,0 +1,16 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: '.',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testRegex: '(src|test)/.*\\.(spec|e2e-spec)\\.ts$',
+  // Type checking is `npm run typecheck`; tests are transpiled only, which keeps them fast.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
+  testEnvironment: 'node',
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 120000,
+  moduleNameMapper: {
+    '^k6/crypto$': '<rootDir>/test/support/k6-shims/crypto.ts',
+    '^k6/encoding$': '<rootDir>/test/support/k6-shims/encoding.ts',
+  },
+};

@@ -1,0 +1,57 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AuthModule } from './auth/auth.module';
+import { Clock } from './common/clock';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RedisModule } from './redis/redis.module';
+import { ClockModule } from './common/clock.module';
+
+export interface AppOverrides {
+  /** Replaces the server clock (tests, rehearsals). */
+  clock?: Clock;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/** The request id: the caller's `x-request-id` when it is sane, a new UUID otherwise. */
+export function requestIdOf(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  if (typeof header === 'string' && REQUEST_ID.test(header)) return header;
+  const id = randomUUID();
+  // Written back so that Fastify and the pino-http logger agree on the id.
+  request.headers['x-request-id'] = id;
+  return id;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClockModule.forRoot(overrides.clock),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (request) => requestIdOf(request),
+            customProps: (request) => ({ requestId: request.id }),
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            quietReqLogger: true,
+          },
+        }),
+        DatabaseModule,
+        RedisModule,
+        MetricsModule,
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

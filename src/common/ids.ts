@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/**
+ * A ULID (48-bit millisecond time + 80 random bits, Crockford base32, lower case): sortable by creation
+ * time and unique across processes without coordination.
+ */
+export function ulid(now: number = Date.now()): string {
+  let time = now;
+  let head = '';
+  for (let index = 0; index < 10; index += 1) {
+    head = CROCKFORD[time % 32] + head;
+    time = Math.floor(time / 32);
+  }
+  const random = randomBytes(10);
+  let tail = '';
+  // 80 bits -> 16 base32 characters, 5 bits each.
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of random) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      tail += CROCKFORD[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return head + tail;
+}
+
+/** Path ids (sales, orders, batches) are opaque but bounded: this is what every `:id` must match. */
+export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
+
+export function newSaleId(now?: number): string {
+  return `s_${ulid(now)}`;
+}
+
+/**
+ * Order ids carry their sale id (`o_<ulid>.<saleId>`) so that an order can be found in Redis, where all
+ * of a sale's keys share one hash tag, before the order writer has put it in the database.
+ */
+export function newOrderId(saleId: string, now?: number): string {
+  return `o_${ulid(now)}.${saleId}`;
+}
+
+export function saleIdOfOrder(orderId: string): string | undefined {
+  const dot = orderId.indexOf('.');
+  if (!orderId.startsWith('o_') || dot < 0 || dot === orderId.length - 1) return undefined;
+  return orderId.slice(dot + 1);
+}

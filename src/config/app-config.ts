@@ -1,0 +1,139 @@
+/**
+ * The one place that reads `process.env`. Every variable is parsed and checked here at boot; a bad
+ * value stops the process with a message that names the variable. Everything else receives a typed
+ * `AppConfig` through dependency injection.
+ */
+export const DEV_JWT_SECRET = 'sellout-dev-secret-change-me';
+export const DEV_FCODE_SECRET = 'sellout-dev-fcode-secret-change-me';
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'sqlite'; file: string };
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  redisUrl: string;
+  database: DatabaseConfig;
+  dataDir: string;
+  jwtSecret: string;
+  fcodeSecret: string;
+  authDevTokens: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimitBytes: number;
+  redisCommandTimeoutMs: number;
+  orderWriter: { enabled: boolean; batchSize: number; blockMs: number; claimIdleMs: number; maxDeliveries: number };
+  sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
+  soldOutFlagTtlMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+
+  const redisUrl = read.string('REDIS_URL', 'redis://127.0.0.1:6379');
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) read.problems.push(`REDIS_URL must be a redis:// or rediss:// URL (got "${redisUrl}")`);
+
+  const dataDir = read.string('DATA_DIR', './data');
+  const databaseUrl = read.raw('DATABASE_URL');
+  let database: DatabaseConfig = { kind: 'sqlite', file: `${dataDir}/sellout.sqlite` };
+  if (databaseUrl !== undefined) {
+    if (/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) database = { kind: 'postgres', url: databaseUrl };
+    else if (databaseUrl.startsWith('sqlite:')) database = { kind: 'sqlite', file: databaseUrl.slice('sqlite:'.length) || ':memory:' };
+    else read.problems.push(`DATABASE_URL must be a postgres:// URL, a sqlite:<file> path, or unset for the embedded database (got "${databaseUrl}")`);
+  }
+
+  const jwtSecret = read.string('JWT_SECRET', DEV_JWT_SECRET);
+  if (production && jwtSecret === DEV_JWT_SECRET) read.problems.push('JWT_SECRET must be set to your own secret when NODE_ENV=production (the dev secret is refused)');
+  if (jwtSecret.length < 16) read.problems.push('JWT_SECRET must be at least 16 characters');
+
+  const fcodeSecret = read.string('FCODE_SECRET', DEV_FCODE_SECRET);
+  if (production && fcodeSecret === DEV_FCODE_SECRET) read.problems.push('FCODE_SECRET must be set to your own secret when NODE_ENV=production (the dev secret is refused)');
+  if (fcodeSecret.length < 16) read.problems.push('FCODE_SECRET must be at least 16 characters');
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: read.integer('PORT', 3000, 0, 65535),
+    host: read.string('HOST', '127.0.0.1'),
+    redisUrl,
+    database,
+    dataDir,
+    jwtSecret,
+    fcodeSecret,
+    // Dev tokens are forced off in production whatever the variable says.
+    authDevTokens: production ? false : read.boolean('AUTH_DEV_TOKENS', true),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
+    orderWriter: {
+      enabled: read.boolean('ORDER_WRITER_ENABLED', true),
+      batchSize: read.integer('ORDER_WRITER_BATCH_SIZE', 500, 1, 10000),
+      blockMs: read.integer('ORDER_WRITER_BLOCK_MS', 1000, 10, 60000),
+      claimIdleMs: read.integer('ORDER_WRITER_CLAIM_IDLE_MS', 30000, 10, 3600000),
+      maxDeliveries: read.integer('ORDER_WRITER_MAX_DELIVERIES', 5, 1, 1000),
+    },
+    sweeper: {
+      enabled: read.boolean('SWEEPER_ENABLED', true),
+      intervalMs: read.integer('SWEEPER_INTERVAL_MS', 1000, 10, 600000),
+      batchSize: read.integer('SWEEPER_BATCH_SIZE', 500, 1, 10000),
+    },
+    soldOutFlagTtlMs: read.integer('SOLD_OUT_FLAG_TTL_MS', 1000, 0, 600000),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

@@ -1,0 +1,7 @@
+import { FcodeBatchEntity } from '../fcodes/fcode-batch.entity';
+import { FcodeEntity } from '../fcodes/fcode.entity';
+import { OrderEntity } from '../orders/order.entity';
+import { ReservationEntity } from '../reservations/reservation.entity';
+import { SaleEntity } from '../sales/sale.entity';
+
+export const entities = [SaleEntity, ReservationEntity, OrderEntity, FcodeEntity, FcodeBatchEntity];

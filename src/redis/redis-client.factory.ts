@@ -1,0 +1,40 @@
+import Redis, { RedisOptions } from 'ioredis';
+import { defineScripts } from './lua-scripts';
+
+/**
+ * Builds an ioredis client for the hot path. While Redis is unreachable, commands fail at once
+ * (no offline queue, one retry) so that a purchase answers 503 quickly instead of queueing buyers
+ * behind a dead connection; the client keeps reconnecting in the background.
+ */
+export function redisOptions(commandTimeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  };
+}
+
+export async function createRedisClient(url: string, commandTimeoutMs: number, name: string): Promise<Redis> {
+  const client = new Redis(url, { ...redisOptions(commandTimeoutMs), connectionName: name });
+  defineScripts(client);
+  // Without this listener ioredis prints every reconnect failure as an unhandled error event.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new Error(`REDIS_URL: cannot connect to Redis at ${url}: ${(error as Error).message}`);
+  }
+  return client;
+}
+
+/** A subscriber connection: offline queue on, so SUBSCRIBE is replayed after a reconnect. */
+export async function createSubscriber(url: string, name: string): Promise<Redis> {
+  const client = new Redis(url, { lazyConnect: true, connectionName: name, retryStrategy: (attempt) => Math.min(attempt * 100, 2000) });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,89 @@
+/**
+ * Every Redis key and channel Sellout uses, built in one place.
+ *
+ * All keys of one sale share the hash tag `{sale:<id>}`, so every script that touches a sale runs
+ * unchanged on Redis Cluster (all its keys hash to one slot). Keys without a tag (`salesIndex`) are never
+ * passed to a script.
+ *
+ * Layout of a sale's state (what each script reads and writes):
+ *
+ * - `sale` (hash) — the sale as the hot path needs it, plus its counters:
+ *     startsAt, endsAt, fcodeOpensAt, reservationOpensAt, reservationClosesAt   epoch ms
+ *     paused (0|1), reservationRequired (0|1), perUserLimit, priceCents, currency, paymentWindowMs
+ *     general, fcode                    units ever loaded per pool (the stock equation's totals)
+ *     generalRemaining, fcodeRemaining  unsold units per pool
+ *     unitsSold                         units in live orders (pending_payment + paid)
+ *     accepted                          orders ever accepted (201)
+ *     pending_payment, paid, expired, cancelled   orders by status
+ *     fcodesRedeemed                    F-codes currently backing a live order
+ *     stockVersion                      bumped whenever units are added or returned (clears sold-out flags)
+ * - `reservations` (hash) userId → reservedAt (epoch ms)
+ * - `buyers` (hash) userId → units held in live orders
+ * - `order:<orderId>` (hash) — the live order: id, saleId, userId, quantity, unitPriceCents,
+ *     amountCents, currency, status, pool, fcodeHash ('' if none), createdAt, payBy, paidAt ('' if unpaid)
+ * - `user-orders:<userId>` (set) order ids of this buyer in this sale
+ * - `deadlines` (sorted set) orderId → payBy, for pending orders only (the expiry sweeper's work list)
+ * - `idem:<scope>:<userId>:<key>` (string) an idempotent response, 24 h TTL
+ * - `events` (stream) the order outbox, read by the order writer's consumer group:
+ *     type=created order=<order JSON>      |   type=status orderId=<id> status=<status> at=<ms>
+ * - `events:dead` (stream) messages the writer gave up on (parked, counted, never retried forever)
+ * - `fcode:<codeHash>` (hash) userId ('' if unbound), expiresAt (0 if never), status (issued|void),
+ *     orderId ('' or the live order it backs)
+ */
+export const SOLD_OUT_CHANNEL = 'sellout:stock';
+
+const prefix = 'sellout';
+
+export class SaleKeys {
+  readonly tag: string;
+
+  constructor(readonly saleId: string) {
+    this.tag = `{sale:${saleId}}`;
+  }
+
+  private key(name: string): string {
+    return `${prefix}:${this.tag}:${name}`;
+  }
+
+  get sale(): string {
+    return this.key('sale');
+  }
+  get reservations(): string {
+    return this.key('reservations');
+  }
+  get buyers(): string {
+    return this.key('buyers');
+  }
+  get deadlines(): string {
+    return this.key('deadlines');
+  }
+  get events(): string {
+    return this.key('events');
+  }
+  get deadEvents(): string {
+    return this.key('events:dead');
+  }
+  order(orderId: string): string {
+    return this.key(`order:${orderId}`);
+  }
+  userOrders(userId: string): string {
+    return this.key(`user-orders:${userId}`);
+  }
+  idempotency(scope: string, userId: string, idempotencyKey: string): string {
+    return this.key(`idem:${scope}:${userId}:${idempotencyKey}`);
+  }
+  fcode(codeHash: string): string {
+    return this.key(`fcode:${codeHash}`);
+  }
+}
+
+export const RedisKeys = {
+  forSale: (saleId: string) => new SaleKeys(saleId),
+  /** Set of every sale id with state in Redis; lets the order writer and sweeper find their work. */
+  salesIndex: `${prefix}:sales`,
+  /** Rate-limit counters for wrong F-code attempts (not part of any sale's script). */
+  fcodeAttempts: (kind: 'user' | 'ip', subject: string) => `${prefix}:fcode-attempts:${kind}:${subject}`,
+  soldOutChannel: SOLD_OUT_CHANNEL,
+};
+
+export const ORDER_WRITER_GROUP = 'order-writers';

@@ -1,0 +1,25 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { createRedisClient, createSubscriber } from './redis-client.factory';
+import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
+
+@Global()
+@Module({
+  providers: [
+    { provide: REDIS_CLIENT, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedisClient(config.redisUrl, config.redisCommandTimeoutMs, 'sellout') },
+    { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createSubscriber(config.redisUrl, 'sellout-sub') },
+  ],
+  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
+  }
+}
