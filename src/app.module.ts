@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { WebModule } from './web/web.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
@@ -51,6 +52,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         HealthModule,
+        WebModule,
       ],
     };
   }
