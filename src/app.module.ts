@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { WebModule } from './web/web.module';
+import { PurchaseModule } from './purchase/purchase.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
@@ -52,6 +53,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         HealthModule,
+        PurchaseModule,
         WebModule,
       ],
     };

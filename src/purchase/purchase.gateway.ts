@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { orderFromJson, OrderRecord } from '../orders/order-record';
+import { runScript } from '../redis/lua-scripts';
+import { RedisKeys } from '../redis/redis-keys';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_SCOPE = 'purchase';
+
+export interface PurchaseAttempt {
+  saleId: string;
+  userId: string;
+  orderId: string;
+  now: number;
+  quantity: number;
+  /** Keyed hash of a well-formed F-code, or undefined without one. */
+  fcodeHash?: string;
+  idempotencyKey?: string;
+}
+
+/** What `purchase.lua` decided. Refusals are values: only the service turns them into HTTP errors. */
+export type PurchaseOutcome =
+  | { outcome: 'CREATED'; order: OrderRecord }
+  | { outcome: 'REPLAYED'; order: OrderRecord }
+  | { outcome: 'SOLD_OUT'; generalRemaining: number; fcodeRemaining: number; stockVersion: number }
+  | { outcome: 'LIMIT_REACHED'; held: number; perUserLimit: number }
+  | { outcome: 'SALE_NOT_STARTED'; opensAt: number }
+  | { outcome: 'SALE_ENDED'; endsAt: number }
+  | { outcome: 'FCODE_EXPIRED'; expiresAt: number }
+  | { outcome: 'SALE_NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED' | 'SALE_PAUSED' | 'FCODE_INVALID' | 'FCODE_USED' | 'NOT_ELIGIBLE' };
+
+type ScriptReply = [string, ...(string | number)[]];
+
+/**
+ * The fingerprint of a purchase request for idempotency: who asked, for how many, with which code. The
+ * user is part of it so that two users whose id and key happen to concatenate to the same Redis key can
+ * never be handed each other's order.
+ */
+export function purchaseFingerprint(attempt: Pick<PurchaseAttempt, 'userId' | 'quantity' | 'fcodeHash'>): string {
+  return JSON.stringify([attempt.userId, attempt.quantity, attempt.fcodeHash ?? '']);
+}
+
+/** The one door to `purchase.lua`: builds its keys and arguments and types its reply. */
+@Injectable()
+export class PurchaseGateway {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  async purchase(attempt: PurchaseAttempt): Promise<PurchaseOutcome> {
+    const keys = RedisKeys.forSale(attempt.saleId);
+    const reply = await runScript<ScriptReply>(
+      this.redis,
+      'purchase',
+      [
+        keys.sale,
+        keys.reservations,
+        keys.buyers,
+        keys.order(attempt.orderId),
+        keys.userOrders(attempt.userId),
+        keys.deadlines,
+        keys.idempotency(IDEMPOTENCY_SCOPE, attempt.userId, attempt.idempotencyKey ?? ''),
+        keys.events,
+        keys.fcode(attempt.fcodeHash ?? ''),
+      ],
+      [
+        attempt.userId,
+        attempt.orderId,
+        attempt.now,
+        attempt.quantity,
+        attempt.fcodeHash ?? '',
+        attempt.idempotencyKey === undefined ? '' : purchaseFingerprint(attempt),
+        IDEMPOTENCY_TTL_MS,
+        attempt.saleId,
+      ],
+    );
+    return parseReply(reply);
+  }
+
+  /** Whether an accepted purchase is remembered under this Idempotency-Key (one GET, no script). */
+  async hasIdempotentResponse(saleId: string, userId: string, idempotencyKey: string): Promise<boolean> {
+    return (await this.redis.exists(RedisKeys.forSale(saleId).idempotency(IDEMPOTENCY_SCOPE, userId, idempotencyKey))) === 1;
+  }
+}
+
+export function parseReply(reply: ScriptReply): PurchaseOutcome {
+  const [outcome, ...values] = reply;
+  const number = (index: number) => Number(values[index]);
+  switch (outcome) {
+    case 'CREATED':
+      return { outcome, order: orderFromJson(String(values[0])) };
+    case 'REPLAYED':
+      return { outcome, order: orderFromJson(String(values[0])) };
+    case 'SOLD_OUT':
+      return { outcome, generalRemaining: number(0), fcodeRemaining: number(1), stockVersion: number(2) };
+    case 'LIMIT_REACHED':
+      return { outcome, held: number(0), perUserLimit: number(1) };
+    case 'SALE_NOT_STARTED':
+      return { outcome, opensAt: number(0) };
+    case 'SALE_ENDED':
+      return { outcome, endsAt: number(0) };
+    case 'FCODE_EXPIRED':
+      return { outcome, expiresAt: number(0) };
+    case 'SALE_NOT_FOUND':
+    case 'IDEMPOTENCY_KEY_REUSED':
+    case 'SALE_PAUSED':
+    case 'FCODE_INVALID':
+    case 'FCODE_USED':
+    case 'NOT_ELIGIBLE':
+      return { outcome };
+    default:
+      throw new Error(`purchase.lua answered an unknown outcome: ${String(outcome)}`);
+  }
+}

@@ -1,0 +1,184 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { Clock } from '../common/clock';
+import { ErrorCode } from '../common/errors/error-code';
+import { SellException } from '../common/errors/sell.exception';
+import { newOrderId } from '../common/ids';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
+import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
+import { MetricsService } from '../metrics/metrics.service';
+import { OrderRecord } from '../orders/order-record';
+import { RedisKeys } from '../redis/redis-keys';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
+import { SoldOutCache } from './sold-out-cache';
+
+export interface PurchaseRequest {
+  saleId: string;
+  userId: string;
+  /** The caller's address, for the F-code brute-force brake. */
+  ip: string;
+  quantity: number;
+  fcode?: string;
+  idempotencyKey?: string;
+}
+
+export interface PurchaseResult {
+  order: OrderRecord;
+  /** True when this answers a retry with an Idempotency-Key that was already accepted. */
+  replayed: boolean;
+}
+
+/** Outcome label of the purchase metric for an accepted purchase (the rest use their error code). */
+const ACCEPTED = 'CREATED';
+
+/**
+ * The purchase hot path: one script call per purchase, no database access. Expected refusals come back
+ * from the gateway as values and become `SellException`s only here, at the edge of the service.
+ */
+@Injectable()
+export class PurchaseService implements OnModuleInit {
+  constructor(
+    private readonly gateway: PurchaseGateway,
+    private readonly soldOut: SoldOutCache,
+    private readonly fcodeLimiter: FcodeAttemptLimiter,
+    private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.addCollector(() => this.collectStockRemaining());
+  }
+
+  async purchase(request: PurchaseRequest): Promise<PurchaseResult> {
+    const started = performance.now();
+    let outcomeLabel = 'ERROR';
+    try {
+      const result = await this.admit(request);
+      outcomeLabel = result.replayed ? 'REPLAYED' : ACCEPTED;
+      return result;
+    } catch (error) {
+      if (error instanceof SellException) outcomeLabel = error.code;
+      throw error;
+    } finally {
+      this.metrics.purchaseOutcomes.inc({ code: outcomeLabel });
+      this.metrics.purchaseLatency.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private async admit(request: PurchaseRequest): Promise<PurchaseResult> {
+    const { saleId, userId } = request;
+    const withFcode = request.fcode !== undefined;
+    const parsedFcode = withFcode ? parseFcode(request.fcode as string) : undefined;
+
+    if (this.soldOut.isSoldOut(saleId, withFcode) && !(await this.mayBeReplay(request))) {
+      throw soldOutError(saleId);
+    }
+
+    let fcodeHash: string | undefined;
+    if (parsedFcode) {
+      await this.fcodeLimiter.assertAllowed(userId, request.ip);
+      if (!parsedFcode.ok) {
+        await this.fcodeLimiter.recordFailure(userId, request.ip);
+        throw parsedFcode.reason === 'typo'
+          ? new SellException(ErrorCode.FcodeInvalid, 'This F-code looks mistyped: its check character does not match. Please check each character and try again', [{ field: 'fcode', message: 'check character does not match' }])
+          : new SellException(ErrorCode.FcodeInvalid, 'This is not a valid F-code', [{ field: 'fcode', message: 'not an F-code' }]);
+      }
+      fcodeHash = hashFcode(this.config.fcodeSecret, parsedFcode.normalized);
+    }
+
+    const now = this.clock.now();
+    const outcome = await this.gateway.purchase({
+      saleId,
+      userId,
+      orderId: newOrderId(saleId, now),
+      now,
+      quantity: request.quantity,
+      fcodeHash,
+      idempotencyKey: request.idempotencyKey,
+    });
+    if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
+      return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
+    }
+    if (outcome.outcome === 'SOLD_OUT') {
+      this.soldOut.recordSoldOut(saleId, outcome.generalRemaining, outcome.fcodeRemaining, outcome.stockVersion);
+    }
+    if (outcome.outcome === 'FCODE_INVALID') await this.fcodeLimiter.recordFailure(userId, request.ip);
+    throw refusalError(saleId, outcome);
+  }
+
+  /**
+   * With an Idempotency-Key, a sold-out sale may still owe this buyer the response to a purchase that was
+   * accepted before the sell-out; one cheap EXISTS tells, and only then does the script run.
+   */
+  private async mayBeReplay(request: PurchaseRequest): Promise<boolean> {
+    if (request.idempotencyKey === undefined) return false;
+    return this.gateway.hasIdempotentResponse(request.saleId, request.userId, request.idempotencyKey);
+  }
+
+  /** Fills `sellout_stock_remaining` for sales that have not ended, and drops ended ones. */
+  private async collectStockRemaining(): Promise<void> {
+    const saleIds = await this.redis.smembers(RedisKeys.salesIndex);
+    if (saleIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const saleId of saleIds) pipeline.hmget(RedisKeys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
+    const replies = (await pipeline.exec()) ?? [];
+    const now = this.clock.now();
+    saleIds.forEach((saleId, index) => {
+      const [error, values] = replies[index] ?? [];
+      const [general, fcode, endsAt] = (values as (string | null)[] | undefined) ?? [];
+      if (error || endsAt === null || endsAt === undefined || Number(endsAt) <= now) {
+        this.metrics.stockRemaining.remove({ sale: saleId, pool: 'general' });
+        this.metrics.stockRemaining.remove({ sale: saleId, pool: 'fcode' });
+        return;
+      }
+      this.metrics.stockRemaining.set({ sale: saleId, pool: 'general' }, Number(general ?? 0));
+      this.metrics.stockRemaining.set({ sale: saleId, pool: 'fcode' }, Number(fcode ?? 0));
+    });
+  }
+}
+
+function soldOutError(saleId: string, details: { field: string; message: string }[] = []): SellException {
+  return new SellException(ErrorCode.SoldOut, `Sale ${saleId} is sold out`, details);
+}
+
+/** Maps every refusal of the script to its contract error. Exhaustive: a new outcome must be mapped. */
+function refusalError(saleId: string, refusal: Exclude<PurchaseOutcome, { outcome: 'CREATED' | 'REPLAYED' }>): SellException {
+  switch (refusal.outcome) {
+    case 'SALE_NOT_FOUND':
+      return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return new SellException(ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used for a different purchase request; use a new key for a new purchase', [
+        { field: 'Idempotency-Key', message: 'already used with a different request body' },
+      ]);
+    case 'SALE_ENDED':
+      return new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(refusal.endsAt).toISOString()}`);
+    case 'SALE_PAUSED':
+      return new SellException(ErrorCode.SalePaused, `Sale ${saleId} is paused; please try again shortly`);
+    case 'FCODE_INVALID':
+      return new SellException(ErrorCode.FcodeInvalid, 'This F-code is not valid for this sale and buyer', [{ field: 'fcode', message: 'unknown, void, or assigned to another buyer' }]);
+    case 'FCODE_EXPIRED':
+      return new SellException(ErrorCode.FcodeExpired, `This F-code expired at ${new Date(refusal.expiresAt).toISOString()}`, [{ field: 'fcode', message: 'expired' }]);
+    case 'FCODE_USED':
+      return new SellException(ErrorCode.FcodeUsed, 'This F-code has already been redeemed', [{ field: 'fcode', message: 'already redeemed by a live order' }]);
+    case 'SALE_NOT_STARTED':
+      return new SellException(ErrorCode.SaleNotStarted, `Sale ${saleId} opens for you at ${new Date(refusal.opensAt).toISOString()}`);
+    case 'NOT_ELIGIBLE':
+      return new SellException(ErrorCode.NotEligible, `Sale ${saleId} is open to buyers with a reservation or an F-code only`);
+    case 'LIMIT_REACHED':
+      return new SellException(
+        ErrorCode.LimitReached,
+        `This purchase would take you over the limit of ${refusal.perUserLimit} unit(s) per buyer (you hold ${refusal.held})`,
+        [{ field: 'quantity', message: `at most ${Math.max(0, refusal.perUserLimit - refusal.held)} more unit(s) allowed` }],
+      );
+    case 'SOLD_OUT': {
+      // Units may remain that are fewer than asked for; a smaller quantity may still succeed.
+      return refusal.generalRemaining > 0 ? soldOutError(saleId, [{ field: 'quantity', message: 'fewer units left than requested' }]) : soldOutError(saleId);
+    }
+  }
+}

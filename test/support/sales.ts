@@ -1,0 +1,166 @@
+import { newSaleId } from '../../src/common/ids';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { TestApp, TestResponse, uniqueId } from './test-app';
+
+/** Test helpers to set up a sale, its buyers and purchases through the HTTP API (shared by many tests). */
+
+export interface SaleOptions {
+  stock?: number;
+  fcodeStock?: number;
+  perUserLimit?: number;
+  reservationRequired?: boolean;
+  priceCents?: number;
+  currency?: string;
+  paymentWindowSeconds?: number;
+  /** Epoch ms; default one minute after the app's clock. */
+  startsAt?: number;
+  endsAt?: number;
+  fcodeOpensAt?: number;
+  reservationOpensAt?: number;
+  reservationClosesAt?: number;
+}
+
+export interface TestSale {
+  id: string;
+  stock: number;
+  fcodeStock: number;
+  perUserLimit: number;
+  reservationRequired: boolean;
+  priceCents: number;
+  currency: string;
+  paymentWindowSeconds: number;
+  startsAt: number;
+  endsAt: number;
+  fcodeOpensAt: number;
+  reservationOpensAt: number;
+  reservationClosesAt: number;
+}
+
+function withDefaults(app: TestApp, options: SaleOptions): TestSale {
+  const startsAt = options.startsAt ?? app.clock.now() + 60_000;
+  return {
+    id: '',
+    stock: options.stock ?? 10,
+    fcodeStock: options.fcodeStock ?? 0,
+    perUserLimit: options.perUserLimit ?? 1,
+    reservationRequired: options.reservationRequired ?? true,
+    priceCents: options.priceCents ?? 69900,
+    currency: options.currency ?? 'CNY',
+    paymentWindowSeconds: options.paymentWindowSeconds ?? 900,
+    startsAt,
+    endsAt: options.endsAt ?? startsAt + 24 * 3600_000,
+    fcodeOpensAt: options.fcodeOpensAt ?? startsAt,
+    reservationOpensAt: options.reservationOpensAt ?? Math.min(app.clock.now(), options.reservationClosesAt ?? startsAt),
+    reservationClosesAt: options.reservationClosesAt ?? startsAt,
+  };
+}
+
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
+/** Creates a sale through `POST /api/admin/sales` (times default to a start one minute from the app's clock). */
+export async function createSale(app: TestApp, options: SaleOptions = {}): Promise<TestSale> {
+  const sale = withDefaults(app, options);
+  const response = await app.request('POST', '/api/admin/sales', {
+    token: app.opsToken(),
+    body: {
+      sku: uniqueId('sku-'),
+      name: 'Test phone',
+      priceCents: sale.priceCents,
+      currency: sale.currency,
+      stock: sale.stock,
+      fcodeStock: sale.fcodeStock,
+      perUserLimit: sale.perUserLimit,
+      reservationRequired: sale.reservationRequired,
+      reservationOpensAt: iso(sale.reservationOpensAt),
+      reservationClosesAt: iso(sale.reservationClosesAt),
+      fcodeOpensAt: iso(sale.fcodeOpensAt),
+      startsAt: iso(sale.startsAt),
+      endsAt: iso(sale.endsAt),
+      paymentWindowSeconds: sale.paymentWindowSeconds,
+    },
+  });
+  if (response.status !== 201) throw new Error(`creating a sale failed: ${response.status} ${response.text}`);
+  return { ...sale, id: response.body.id };
+}
+
+/**
+ * Writes a sale's Redis state directly, as the sales feature lays it out (src/redis/redis-keys.ts), with
+ * no database row: for tests of the scripts themselves.
+ */
+export async function seedSaleInRedis(app: TestApp, options: SaleOptions = {}): Promise<TestSale> {
+  const sale = { ...withDefaults(app, options), id: newSaleId(app.clock.now()) };
+  const keys = RedisKeys.forSale(sale.id);
+  await app.redis.hset(keys.sale, {
+    startsAt: sale.startsAt,
+    endsAt: sale.endsAt,
+    fcodeOpensAt: sale.fcodeOpensAt,
+    reservationOpensAt: sale.reservationOpensAt,
+    reservationClosesAt: sale.reservationClosesAt,
+    paused: 0,
+    reservationRequired: sale.reservationRequired ? 1 : 0,
+    perUserLimit: sale.perUserLimit,
+    priceCents: sale.priceCents,
+    currency: sale.currency,
+    paymentWindowMs: sale.paymentWindowSeconds * 1000,
+    general: sale.stock,
+    fcode: sale.fcodeStock,
+    generalRemaining: sale.stock,
+    fcodeRemaining: sale.fcodeStock,
+    unitsSold: 0,
+    accepted: 0,
+    pending_payment: 0,
+    paid: 0,
+    expired: 0,
+    cancelled: 0,
+    fcodesRedeemed: 0,
+    stockVersion: 0,
+  });
+  await app.redis.sadd(RedisKeys.salesIndex, sale.id);
+  return sale;
+}
+
+/** Reserves places for these buyers through the ops import route (chunks of 100,000). */
+export async function reserveBuyers(app: TestApp, saleId: string, userIds: string[]): Promise<void> {
+  for (let start = 0; start < userIds.length; start += 100_000) {
+    const response = await app.request('POST', `/api/admin/sales/${saleId}/reservations/import`, { token: app.opsToken(), body: { userIds: userIds.slice(start, start + 100_000) } });
+    if (response.status !== 200) throw new Error(`importing reservations failed: ${response.status} ${response.text}`);
+  }
+}
+
+/** Reserves directly in Redis (for sales made with `seedSaleInRedis`). */
+export async function reserveBuyersInRedis(app: TestApp, saleId: string, userIds: string[]): Promise<void> {
+  const keys = RedisKeys.forSale(saleId);
+  const now = app.clock.now();
+  for (let start = 0; start < userIds.length; start += 10_000) {
+    const chunk = userIds.slice(start, start + 10_000);
+    await app.redis.hset(keys.reservations, Object.fromEntries(chunk.map((userId) => [userId, now])));
+  }
+}
+
+/** `count` fresh buyer ids, unique to this test. */
+export function buyerIds(count: number, prefix = uniqueId('b')): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+}
+
+export interface PurchaseOptions {
+  quantity?: number;
+  fcode?: string;
+  idempotencyKey?: string;
+}
+
+/** `POST /api/sales/:saleId/purchase` as this buyer. */
+export function purchase(app: TestApp, saleId: string, userId: string, options: PurchaseOptions = {}): Promise<TestResponse> {
+  const body: Record<string, unknown> = {};
+  if (options.quantity !== undefined) body.quantity = options.quantity;
+  if (options.fcode !== undefined) body.fcode = options.fcode;
+  return app.request('POST', `/api/sales/${saleId}/purchase`, {
+    token: app.token(userId),
+    body,
+    headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
+  });
+}
+
+/** Moves the app's clock to the sale's start. */
+export function openSale(app: TestApp, sale: Pick<TestSale, 'startsAt'>): void {
+  app.clock.set(sale.startsAt);
+}
