@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { WebModule } from './web/web.module';
 import { PurchaseModule } from './purchase/purchase.module';
+import { OrdersModule } from './orders/orders.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
@@ -54,6 +55,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         PurchaseModule,
+        OrdersModule,
         WebModule,
       ],
     };

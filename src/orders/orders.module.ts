@@ -1,0 +1,24 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
+import { OrderWriterModule } from './order-writer.module';
+import { OrderWriterService } from './order-writer.service';
+import { OrdersController } from './orders.controller';
+import { OrdersService } from './orders.service';
+
+@Module({
+  imports: [OrderWriterModule],
+  controllers: [OrdersController],
+  providers: [OrdersService],
+  exports: [OrdersService, OrderWriterModule],
+})
+export class OrdersModule implements OnModuleInit {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly writer: OrderWriterService,
+  ) {}
+
+  onModuleInit(): void {
+    // The lag is read from Redis, so the service reports it even when the writer runs in a worker.
+    this.metrics.addCollector(this.writer.onLagCollect);
+  }
+}

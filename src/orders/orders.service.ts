@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { MoreThan } from 'typeorm';
+import { OPS_ROLE, type AuthUser } from '../auth/token.service';
+import { Clock } from '../common/clock';
+import { ErrorCode } from '../common/errors/error-code';
+import { SellException } from '../common/errors/sell.exception';
+import { ID_PATTERN, saleIdOfOrder } from '../common/ids';
+import { DatabaseService } from '../database/database.service';
+import { RedisKeys } from '../redis/redis-keys';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+import { SaleEntity } from '../sales/sale.entity';
+import { MalformedOrderError, orderFromEntity, orderFromFields, OrderRecord } from './order-record';
+import { OrdersRepository } from './orders.repository';
+
+/** Most orders `GET /api/me/orders` lists from the database (a buyer holds a handful per sale). */
+export const MY_ORDERS_LIMIT = 500;
+/** How far back a sale's end may lie for its orders to still be read live from Redis: the longest payment window. */
+const LIVE_AFTER_END_MS = 86_400_000;
+
+/**
+ * Reads orders. While a sale runs, the `order:<id>` hash in Redis is the live state (it exists from the
+ * moment of the 201, before the order writer has stored the row); the database is the record after that.
+ */
+@Injectable()
+export class OrdersService {
+  private readonly logger = new Logger(OrdersService.name);
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly orders: OrdersRepository,
+    private readonly database: DatabaseService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The order, if it exists, for its owner or ops: 404 ORDER_NOT_FOUND, 403 FORBIDDEN otherwise. */
+  async getOrderFor(orderId: string, user: AuthUser): Promise<OrderRecord> {
+    const order = await this.findOrder(orderId);
+    if (!order) throw new SellException(ErrorCode.OrderNotFound, `Order ${orderId} does not exist`);
+    if (order.userId !== user.userId && !user.roles.includes(OPS_ROLE)) throw new SellException(ErrorCode.Forbidden, 'This order belongs to another buyer');
+    return order;
+  }
+
+  /** Redis first, then the database; undefined when neither knows the id. */
+  async findOrder(orderId: string): Promise<OrderRecord | undefined> {
+    if (!ID_PATTERN.test(orderId)) return undefined;
+    const saleId = saleIdOfOrder(orderId);
+    if (saleId !== undefined) {
+      const live = this.fromHash(await this.redis.hgetall(RedisKeys.forSale(saleId).order(orderId)));
+      if (live) return live;
+    }
+    const stored = await this.orders.findById(orderId);
+    return stored ? orderFromEntity(stored) : undefined;
+  }
+
+  /** The buyer's orders, newest first: the database's, with the live Redis state of recent sales on top. */
+  async listFor(userId: string): Promise<OrderRecord[]> {
+    const [stored, liveSaleIds] = await Promise.all([this.orders.findByUser(userId, MY_ORDERS_LIMIT), this.liveSaleIds()]);
+    const byId = new Map(stored.map((entity) => [entity.id, orderFromEntity(entity)]));
+    for (const order of await this.liveOrdersOf(userId, liveSaleIds)) byId.set(order.id, order);
+    return [...byId.values()].sort((left, right) => right.createdAt - left.createdAt || (left.id < right.id ? 1 : left.id > right.id ? -1 : 0));
+  }
+
+  /** Sales whose orders may still change in Redis: not ended, or ended less than a payment window ago. */
+  private async liveSaleIds(): Promise<string[]> {
+    const now = this.clock.now();
+    const sales = await this.database.manager.find(SaleEntity, { select: { id: true, endsAt: true, paymentWindowSeconds: true }, where: { endsAt: MoreThan(now - LIVE_AFTER_END_MS) } });
+    return sales.filter((sale) => sale.endsAt + sale.paymentWindowSeconds * 1000 > now).map((sale) => sale.id);
+  }
+
+  private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {
+    if (saleIds.length === 0) return [];
+    const membership = this.redis.pipeline();
+    for (const saleId of saleIds) membership.smembers(RedisKeys.forSale(saleId).userOrders(userId));
+    const orderIds = ((await membership.exec()) ?? []).flatMap(([error, ids], index) => (error ? [] : (ids as string[]).map((orderId) => ({ saleId: saleIds[index], orderId }))));
+    if (orderIds.length === 0) return [];
+    const hashes = this.redis.pipeline();
+    for (const { saleId, orderId } of orderIds) hashes.hgetall(RedisKeys.forSale(saleId).order(orderId));
+    return ((await hashes.exec()) ?? []).flatMap(([error, hash]) => {
+      const order = error ? undefined : this.fromHash(hash as Record<string, string>);
+      return order ? [order] : [];
+    });
+  }
+
+  private fromHash(hash: Record<string, string>): OrderRecord | undefined {
+    if (Object.keys(hash).length === 0) return undefined;
+    try {
+      return orderFromFields(hash);
+    } catch (error) {
+      if (!(error instanceof MalformedOrderError)) throw error;
+      // A damaged live hash must not hide the order: the database copy is served instead.
+      this.logger.warn(`Order hash ${String(hash.id)} is malformed (${error.message}); reading the database`);
+      return undefined;
+    }
+  }
+}

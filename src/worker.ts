@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config/app-config';
+import { createOrderWriterWorker } from './orders/order-writer.worker';
+
+/**
+ * `npm run start:worker`: an order writer without the HTTP service, for deployments that scale the two
+ * apart (run the service with ORDER_WRITER_ENABLED=false, and as many workers as needed: they share the
+ * consumer group). SIGTERM/SIGINT stop it after the batch in flight.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  await createOrderWriterWorker(config);
+  process.stdout.write('Sellout order writer running\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Sellout order writer failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
