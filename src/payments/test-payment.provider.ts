@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { ulid } from '../common/ids';
+import { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider';
+
+export interface RecordedCharge extends ChargeRequest {
+  result: ChargeResult;
+}
+
+/** Kept in memory for inspection (tests, rehearsals); capped so a long run cannot grow it without bound. */
+const HISTORY_LIMIT = 100_000;
+
+/**
+ * The built-in provider: no money moves. A `test-card` charge succeeds unless the request asks for a
+ * decline. It remembers what it was asked, so tests can prove that a refused payment charged nothing.
+ */
+@Injectable()
+export class TestPaymentProvider implements PaymentProvider {
+  readonly charges: RecordedCharge[] = [];
+  readonly refunds: RefundRequest[] = [];
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const result: ChargeResult = request.outcome === 'decline' ? { ok: false, reason: 'The test card was declined as requested' } : { ok: true, reference: `test_${ulid()}` };
+    remember(this.charges, { ...request, result });
+    return result;
+  }
+
+  async refund(request: RefundRequest): Promise<void> {
+    remember(this.refunds, { ...request });
+  }
+
+  /** Successful charges of one order, net of refunds. */
+  netChargesOf(orderId: string): number {
+    const charged = this.charges.filter((charge) => charge.orderId === orderId && charge.result.ok).length;
+    const refunded = this.refunds.filter((refund) => refund.orderId === orderId).length;
+    return charged - refunded;
+  }
+}
+
+function remember<T>(history: T[], entry: T): void {
+  history.push(entry);
+  if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
+}

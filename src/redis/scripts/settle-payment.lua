@@ -1,0 +1,59 @@
+-- settle-payment.lua: the second half of a payment, run once the provider has answered. Only the attempt
+-- that holds the lease taken by `pay-order.lua` may settle: if the lease ran out and the sweeper expired the
+-- order, or another attempt took the lease over, nothing changes and the caller must refund the charge.
+-- Every check runs before the first write.
+--
+-- KEYS[1]  sale hash                    `sale`
+-- KEYS[2]  the order's hash             `order:<orderId>`
+-- KEYS[3]  payment deadlines zset       `deadlines`
+-- KEYS[4]  order outbox stream          `events`
+-- KEYS[5]  idempotency key              `idem:pay:<userId>:<key>` (any unused key when ARGV[5] is '')
+--
+-- ARGV[1]  orderId
+-- ARGV[2]  attemptId that `pay-order.lua` was given
+-- ARGV[3]  now, epoch ms
+-- ARGV[4]  what the provider said: 'paid' | 'declined'
+-- ARGV[5]  request fingerprint, or '' without an Idempotency-Key (must not contain '\n')
+-- ARGV[6]  idempotency TTL in ms
+-- ARGV[7]  the provider's payment reference ('' when declined)
+--
+-- Returns an array whose first element is the outcome:
+--   {'PAID', orderJson}         status paid, paidAt now; counters pending_payment -1, paid +1; deadline
+--                               removed; `status` event appended; the response remembered under the key
+--   {'DECLINED', orderJson}     back to pending_payment with its payBy deadline: still payable
+--   {'LEASE_LOST', status}      this attempt no longer holds the order (status is what it is now)
+
+local saleKey, orderKey, deadlinesKey, eventsKey, idempotencyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local orderId, attemptId, now, result, fingerprint, idempotencyTtlMs, reference =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+
+local function hashToJson(key)
+  local flat = redis.call('HGETALL', key)
+  local fields = {}
+  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
+  return cjson.encode(fields)
+end
+
+local order = redis.call('HMGET', orderKey, 'status', 'payingAttempt', 'payBy')
+if not order[1] then return {'LEASE_LOST', 'missing'} end
+if order[1] ~= 'paying' or order[2] ~= attemptId then return {'LEASE_LOST', order[1]} end
+
+-- Writes from here on; nothing below can refuse.
+if result == 'declined' then
+  redis.call('HSET', orderKey, 'status', 'pending_payment')
+  redis.call('HDEL', orderKey, 'payingUntil', 'payingAttempt')
+  redis.call('ZADD', deadlinesKey, tonumber(order[3]), orderId)
+  return {'DECLINED', hashToJson(orderKey)}
+end
+
+redis.call('HSET', orderKey, 'status', 'paid', 'paidAt', now, 'paymentReference', reference)
+redis.call('HDEL', orderKey, 'payingUntil', 'payingAttempt')
+redis.call('HINCRBY', saleKey, 'pending_payment', -1)
+redis.call('HINCRBY', saleKey, 'paid', 1)
+redis.call('ZREM', deadlinesKey, orderId)
+redis.call('XADD', eventsKey, '*', 'type', 'status', 'orderId', orderId, 'status', 'paid', 'at', now)
+local orderJson = hashToJson(orderKey)
+if fingerprint ~= '' then
+  redis.call('SET', idempotencyKey, fingerprint .. '\n' .. orderJson, 'PX', idempotencyTtlMs)
+end
+return {'PAID', orderJson}
