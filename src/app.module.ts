@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { WebModule } from './web/web.module';
 import { PurchaseModule } from './purchase/purchase.module';
 import { OrdersModule } from './orders/orders.module';
+import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
@@ -56,6 +57,7 @@ export class AppModule {
         HealthModule,
         PurchaseModule,
         OrdersModule,
+        OrderLifecycleModule,
         WebModule,
       ],
     };
