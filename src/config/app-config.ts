@@ -26,6 +26,7 @@ export interface AppConfig {
   orderWriter: { enabled: boolean; batchSize: number; blockMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
+  fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
 }
 
 export class ConfigError extends Error {
@@ -133,6 +134,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batchSize: read.integer('SWEEPER_BATCH_SIZE', 500, 1, 10000),
     },
     soldOutFlagTtlMs: read.integer('SOLD_OUT_FLAG_TTL_MS', 1000, 0, 600000),
+    fcodeLimiter: {
+      maxFailuresPerUser: read.integer('FCODE_MAX_FAILURES', 10, 1, 1000000),
+      // Higher than the per-user threshold: many honest buyers can share one address behind a NAT.
+      maxFailuresPerIp: read.integer('FCODE_MAX_FAILURES_PER_IP', 100, 1, 1000000),
+      windowMs: read.integer('FCODE_FAILURE_WINDOW_SECONDS', 600, 1, 86400) * 1000,
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
