@@ -233,7 +233,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
    * Drops entries every consumer has acknowledged, so the streams do not grow without bound: everything
    * below both the oldest unacknowledged entry and the group's read position. (Read as one snapshot.)
    */
-  private async trimAcknowledged(saleIds: string[]): Promise<void> {
+  async trimAcknowledged(saleIds: string[]): Promise<void> {
     for (const saleId of saleIds) {
       const stream = RedisKeys.forSale(saleId).events;
       const replies = await this.redis.multi().xinfo('GROUPS', stream).xpending(stream, ORDER_WRITER_GROUP).exec();
@@ -243,7 +243,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       const [pendingCount, oldestPending] = replies[1][1] as [number, string | null];
       const position = String(group['last-delivered-id']);
       const keepFrom = pendingCount > 0 && oldestPending !== null && compareIds(oldestPending, position) < 0 ? oldestPending : position;
-      if (keepFrom !== '0-0') await this.redis.xtrim(stream, 'MINID', '~', keepFrom);
+      if (keepFrom !== '0-0') await this.redis.xtrim(stream, 'MINID', keepFrom);
     }
   }
 
