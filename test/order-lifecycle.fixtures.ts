@@ -1,0 +1,176 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hashFcode, formatFcode, generateFcode } from '../src/fcodes/fcode-codec';
+import { newSaleId } from '../src/common/ids';
+import { ExpirySweeper } from '../src/orders/expiry-sweeper';
+import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
+import { TestPaymentProvider } from '../src/payments/test-payment.provider';
+import { RedisKeys } from '../src/redis/redis-keys';
+import { TestApp, TestResponse } from './support/test-app';
+
+/** Shared set-up of the order lifecycle tests: a live sale, buyers, and views of its Redis state. */
+
+export interface LiveSaleOptions {
+  stock: number;
+  fcodeStock?: number;
+  perUserLimit?: number;
+  paymentWindowSeconds?: number;
+  priceCents?: number;
+}
+
+export interface LiveSale {
+  saleId: string;
+  paymentWindowMs: number;
+}
+
+/**
+ * A sale that is live at the app clock's current time, open to every buyer (no reservation needed),
+ * in the Redis layout of src/redis/redis-keys.ts, as the sales module loads it.
+ */
+export async function createLiveSale(app: TestApp, options: LiveSaleOptions): Promise<LiveSale> {
+  const now = app.clock.now();
+  const saleId = newSaleId(now);
+  const paymentWindowMs = (options.paymentWindowSeconds ?? 900) * 1000;
+  const fcodeStock = options.fcodeStock ?? 0;
+  await app.redis.hset(RedisKeys.forSale(saleId).sale, {
+    reservationOpensAt: now - 3_000,
+    reservationClosesAt: now - 2_000,
+    fcodeOpensAt: now - 2_000,
+    startsAt: now - 1_000,
+    endsAt: now + 24 * 3_600_000,
+    paused: 0,
+    reservationRequired: 0,
+    perUserLimit: options.perUserLimit ?? 1,
+    priceCents: options.priceCents ?? 69_900,
+    currency: 'CNY',
+    paymentWindowMs,
+    general: options.stock,
+    fcode: fcodeStock,
+    generalRemaining: options.stock,
+    fcodeRemaining: fcodeStock,
+    unitsSold: 0,
+    accepted: 0,
+    pending_payment: 0,
+    paid: 0,
+    expired: 0,
+    cancelled: 0,
+    fcodesRedeemed: 0,
+    stockVersion: 0,
+  });
+  await app.redis.sadd(RedisKeys.salesIndex, saleId);
+  return { saleId, paymentWindowMs };
+}
+
+/** Issues an F-code for the sale (as the F-code module stores it) and returns it as a buyer types it. */
+export async function issueFcode(app: TestApp, saleId: string, options: { userId?: string; expiresAt?: number } = {}): Promise<string> {
+  const normalized = generateFcode();
+  const codeHash = hashFcode(app.config.fcodeSecret, normalized);
+  await app.redis.hset(RedisKeys.forSale(saleId).fcode(codeHash), { userId: options.userId ?? '', expiresAt: options.expiresAt ?? 0, status: 'issued', orderId: '' });
+  return formatFcode(normalized);
+}
+
+export function fcodeHashOf(app: TestApp, code: string): string {
+  return hashFcode(app.config.fcodeSecret, code.replace(/-/g, ''));
+}
+
+export function buy(app: TestApp, saleId: string, userId: string, body: Record<string, unknown> = {}): Promise<TestResponse> {
+  return app.request('POST', `/api/sales/${saleId}/purchase`, { token: app.token(userId), body });
+}
+
+/** Buys one unit and fails the test unless it is accepted; returns the order id. */
+export async function buyOrFail(app: TestApp, saleId: string, userId: string, body: Record<string, unknown> = {}): Promise<string> {
+  const response = await buy(app, saleId, userId, body);
+  if (response.status !== 201) throw new Error(`purchase by ${userId} answered ${response.status} ${response.text}`);
+  return response.body.id as string;
+}
+
+export function pay(app: TestApp, orderId: string, userId: string, body: Record<string, unknown> = { method: 'test-card' }, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return app.request('POST', `/api/orders/${orderId}/pay`, { token: app.token(userId), body, headers });
+}
+
+export function cancel(app: TestApp, orderId: string, userId: string): Promise<TestResponse> {
+  return app.request('POST', `/api/orders/${orderId}/cancel`, { token: app.token(userId) });
+}
+
+export function paymentProvider(app: TestApp): TestPaymentProvider {
+  return app.app.get<TestPaymentProvider>(PAYMENT_PROVIDER);
+}
+
+export function sweeper(app: TestApp): ExpirySweeper {
+  return app.app.get(ExpirySweeper);
+}
+
+export interface SaleCounters {
+  general: number;
+  fcode: number;
+  generalRemaining: number;
+  fcodeRemaining: number;
+  unitsSold: number;
+  accepted: number;
+  pending_payment: number;
+  paid: number;
+  expired: number;
+  cancelled: number;
+  fcodesRedeemed: number;
+  stockVersion: number;
+}
+
+export async function saleCounters(app: TestApp, saleId: string): Promise<SaleCounters> {
+  const sale = await app.redis.hgetall(RedisKeys.forSale(saleId).sale);
+  const number = (field: string) => Number(sale[field] ?? 0);
+  return {
+    general: number('general'),
+    fcode: number('fcode'),
+    generalRemaining: number('generalRemaining'),
+    fcodeRemaining: number('fcodeRemaining'),
+    unitsSold: number('unitsSold'),
+    accepted: number('accepted'),
+    pending_payment: number('pending_payment'),
+    paid: number('paid'),
+    expired: number('expired'),
+    cancelled: number('cancelled'),
+    fcodesRedeemed: number('fcodesRedeemed'),
+    stockVersion: number('stockVersion'),
+  };
+}
+
+/** The stock equation of API.md: general + fcode − generalRemaining − fcodeRemaining = unitsSold. */
+export function stockEquationHolds(counters: SaleCounters): boolean {
+  return counters.general + counters.fcode - counters.generalRemaining - counters.fcodeRemaining === counters.unitsSold && counters.generalRemaining >= 0 && counters.fcodeRemaining >= 0;
+}
+
+export async function redisOrderStatus(app: TestApp, saleId: string, orderId: string): Promise<string | null> {
+  return app.redis.hget(RedisKeys.forSale(saleId).order(orderId), 'status');
+}
+
+/** Every `status` event of the sale's outbox, per order, in stream order. */
+export async function statusEventsByOrder(app: TestApp, saleId: string): Promise<Map<string, string[]>> {
+  const entries = await app.redis.xrange(RedisKeys.forSale(saleId).events, '-', '+');
+  const byOrder = new Map<string, string[]>();
+  for (const [, fields] of entries) {
+    const values = new Map<string, string>();
+    for (let index = 0; index + 1 < fields.length; index += 2) values.set(fields[index], fields[index + 1]);
+    if (values.get('type') !== 'status') continue;
+    const orderId = values.get('orderId') as string;
+    byOrder.set(orderId, [...(byOrder.get(orderId) ?? []), values.get('status') as string]);
+  }
+  return byOrder;
+}
+
+export async function deadlineOf(app: TestApp, saleId: string, orderId: string): Promise<number | null> {
+  const score = await app.redis.zscore(RedisKeys.forSale(saleId).deadlines, orderId);
+  return score === null ? null : Number(score);
+}
+
+/** Polls `probe` until it returns true (bounded), for outcomes produced by background work. */
+export async function waitUntil(description: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await probe()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting until ${description}`);
+    await sleep(20);
+  }
+}
+
+export function userIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_unused, index) => `${prefix}-${index}`);
+}
