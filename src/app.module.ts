@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { WebModule } from './web/web.module';
 import { PurchaseModule } from './purchase/purchase.module';
+import { SalesModule } from './sales/sales.module';
 import { OrdersModule } from './orders/orders.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -55,6 +56,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         HealthModule,
+        SalesModule,
         PurchaseModule,
         OrdersModule,
         OrderLifecycleModule,
