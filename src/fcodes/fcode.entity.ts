@@ -8,7 +8,7 @@ export type FcodeStatus = 'issued' | 'void';
  * code is kept only encrypted (for the ops CSV export), never in clear.
  */
 @Entity('fcodes')
-@Index('idx_fcodes_sale_batch', ['saleId', 'batchId'])
+@Index('idx_fcodes_sale_batch_hash', ['saleId', 'batchId', 'codeHash'])
 export class FcodeEntity {
   @PrimaryColumn({ name: 'code_hash', type: 'varchar', length: 64 })
   codeHash: string;

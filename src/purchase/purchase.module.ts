@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
-import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
+import { FcodesModule } from '../fcodes/fcodes.module';
 import { PurchaseController } from './purchase.controller';
 import { PurchaseGateway } from './purchase.gateway';
 import { PurchaseService } from './purchase.service';
 import { SoldOutCache } from './sold-out-cache';
 
 @Module({
+  imports: [FcodesModule],
   controllers: [PurchaseController],
-  // FcodeAttemptLimiter is provided here until the F-code module exports its implementation.
-  providers: [PurchaseGateway, PurchaseService, SoldOutCache, FcodeAttemptLimiter],
+  providers: [PurchaseGateway, PurchaseService, SoldOutCache],
   exports: [PurchaseService, SoldOutCache],
 })
 export class PurchaseModule {}
