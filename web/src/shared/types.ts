@@ -1,0 +1,71 @@
+/** Shapes of the HTTP contract (/work/shared/API.md) as the browser sees them: times are ISO strings. */
+
+export type SalePhase = 'upcoming' | 'reservation' | 'waiting' | 'priority' | 'live' | 'sold_out' | 'paused' | 'ended';
+
+export interface Sale {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  fcodeStock: number;
+  perUserLimit: number;
+  reservationRequired: boolean;
+  reservationOpensAt: string;
+  reservationClosesAt: string;
+  fcodeOpensAt: string;
+  startsAt: string;
+  endsAt: string;
+  paymentWindowSeconds: number;
+  paused: boolean;
+  phase: SalePhase;
+  remaining: number;
+  fcodeRemaining: number;
+  reservations: number;
+  serverTime: string;
+}
+
+export type OrderStatus = 'pending_payment' | 'paid' | 'expired' | 'cancelled';
+
+export interface Order {
+  id: string;
+  saleId: string;
+  userId: string;
+  quantity: number;
+  unitPriceCents: number;
+  amountCents: number;
+  currency: string;
+  status: OrderStatus;
+  pool: 'general' | 'fcode';
+  createdAt: string;
+  payBy: string;
+  paidAt: string | null;
+}
+
+export interface Reservation {
+  saleId: string;
+  userId: string;
+  reservedAt: string;
+}
+
+export interface SaleStats {
+  saleId: string;
+  phase: SalePhase;
+  stock: { general: number; fcode: number; generalRemaining: number; fcodeRemaining: number };
+  unitsSold: number;
+  reservations: number;
+  orders: { pending_payment: number; paid: number; expired: number; cancelled: number; persisted: number };
+  fcodes: { issued: number; redeemed: number };
+}
+
+export interface FcodeBatch {
+  batchId: string;
+  codes: string[];
+}
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
