@@ -1,0 +1,169 @@
+import { useRef, useState } from 'preact/hooks';
+import { ErrorNotice } from '../shared/components';
+import { formatCount } from '../shared/format';
+import { usePolling } from '../shared/hooks';
+import { serverClock } from '../shared/server-clock';
+import type { SaleStats } from '../shared/types';
+import { opsTokens } from './context';
+import { fetchStats } from './ops-api';
+import { chartGeometry, Sample } from './units-chart';
+
+/** Ten minutes of one-second samples. */
+const MAX_SAMPLES = 600;
+
+/** `general + fcode − generalRemaining − fcodeRemaining = unitsSold` (API.md), with the figures. */
+export function stockEquation(stats: SaleStats): { holds: boolean; left: number } {
+  const left = stats.stock.general + stats.stock.fcode - stats.stock.generalRemaining - stats.stock.fcodeRemaining;
+  return { holds: left === stats.unitsSold, left };
+}
+
+function UnitsChart(props: { samples: Sample[]; totalStock: number }) {
+  const geometry = chartGeometry(props.samples, props.totalStock);
+  const last = props.samples[props.samples.length - 1];
+  const first = props.samples[0];
+  const summary = last
+    ? `Units sold rose from ${formatCount(first.unitsSold)} to ${formatCount(last.unitsSold)} over the last ${Math.round((last.at - first.at) / 1000)} seconds.`
+    : 'No samples yet.';
+  return (
+    <figure class="chart-figure">
+      <svg
+        class="chart"
+        viewBox={`0 0 ${geometry.width} ${geometry.height}`}
+        role="img"
+        aria-labelledby="units-chart-title units-chart-desc"
+        data-testid="units-chart"
+        data-samples={props.samples.length}
+        data-last-units-sold={last?.unitsSold ?? 0}
+      >
+        <title id="units-chart-title">Units sold over time</title>
+        <desc id="units-chart-desc">{summary}</desc>
+        {geometry.yTicks.map((tick) => (
+          <g key={`y${tick.value}`}>
+            <line class="grid-line" x1={geometry.plot.left} x2={geometry.plot.right} y1={tick.y} y2={tick.y} />
+            <text x={geometry.plot.left - 8} y={tick.y + 4} text-anchor="end">
+              {formatCount(tick.value)}
+            </text>
+          </g>
+        ))}
+        {geometry.xTicks.map((tick) => (
+          <text key={`x${tick.label}`} x={tick.x} y={geometry.plot.bottom + 18} text-anchor="middle">
+            {tick.label}
+          </text>
+        ))}
+        <line class="axis" x1={geometry.plot.left} x2={geometry.plot.left} y1={geometry.plot.top} y2={geometry.plot.bottom} />
+        <line class="axis" x1={geometry.plot.left} x2={geometry.plot.right} y1={geometry.plot.bottom} y2={geometry.plot.bottom} />
+        {geometry.area ? <path class="area" d={geometry.area} /> : null}
+        {geometry.line ? <path class="line" d={geometry.line} data-testid="units-line" /> : null}
+      </svg>
+      <figcaption class="muted">{summary} Time since this view opened.</figcaption>
+    </figure>
+  );
+}
+
+/** The live view of a sale: `GET …/stats` every second while the sale runs. */
+export function LiveStats(props: { saleId: string; running: boolean }) {
+  const [stats, setStats] = useState<SaleStats | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const samples = useRef<Sample[]>([]);
+
+  usePolling(
+    async () => {
+      const token = opsTokens.get();
+      if (token === null) return;
+      try {
+        const { stats: fresh, receivedAt } = await fetchStats(token, props.saleId);
+        samples.current = [...samples.current, { at: receivedAt + serverClock.offset, unitsSold: fresh.unitsSold }].slice(-MAX_SAMPLES);
+        setStats(fresh);
+        setError(undefined);
+      } catch (caught) {
+        setError(caught);
+      }
+    },
+    // Every second while the sale can change; once it is over, a slow refresh is plenty.
+    { intervalMs: props.running ? 1000 : 15000, jitter: 0.05 },
+    [props.saleId],
+  );
+
+  if (stats === undefined) return error !== undefined ? <ErrorNotice error={error} /> : <p aria-busy="true">Loading live figures…</p>;
+  const equation = stockEquation(stats);
+  const totalStock = stats.stock.general + stats.stock.fcode;
+  return (
+    <div class="stack" data-testid="live-stats">
+      {error !== undefined ? <ErrorNotice error={error} /> : null}
+      <div class="form-grid">
+        <table>
+          <caption class="muted">Stock</caption>
+          <tbody>
+            <tr>
+              <th scope="row">General pool</th>
+              <td class="number" data-testid="general-remaining">
+                {formatCount(stats.stock.generalRemaining)} of {formatCount(stats.stock.general)} left
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">F-code pool</th>
+              <td class="number" data-testid="fcode-remaining">
+                {formatCount(stats.stock.fcodeRemaining)} of {formatCount(stats.stock.fcode)} left
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">Units sold</th>
+              <td class="number" data-testid="units-sold">
+                {formatCount(stats.unitsSold)}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">Reservations</th>
+              <td class="number">{formatCount(stats.reservations)}</td>
+            </tr>
+            <tr>
+              <th scope="row">F-codes redeemed</th>
+              <td class="number" data-testid="fcodes-redeemed">
+                {formatCount(stats.fcodes.redeemed)} of {formatCount(stats.fcodes.issued)} issued
+              </td>
+            </tr>
+          </tbody>
+        </table>
+        <table>
+          <caption class="muted">Orders by status</caption>
+          <tbody>
+            <tr>
+              <th scope="row">Awaiting payment</th>
+              <td class="number" data-testid="orders-pending">
+                {formatCount(stats.orders.pending_payment)}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">Paid</th>
+              <td class="number" data-testid="orders-paid">
+                {formatCount(stats.orders.paid)}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">Expired</th>
+              <td class="number">{formatCount(stats.orders.expired)}</td>
+            </tr>
+            <tr>
+              <th scope="row">Cancelled</th>
+              <td class="number">{formatCount(stats.orders.cancelled)}</td>
+            </tr>
+            <tr>
+              <th scope="row">Saved in the database</th>
+              <td class="number">{formatCount(stats.orders.persisted)}</td>
+            </tr>
+          </tbody>
+        </table>
+      </div>
+      <p class="equation" data-testid="stock-equation" data-holds={String(equation.holds)}>
+        Stock equation: {formatCount(stats.stock.general)} + {formatCount(stats.stock.fcode)} − {formatCount(stats.stock.generalRemaining)} −{' '}
+        {formatCount(stats.stock.fcodeRemaining)} = {formatCount(equation.left)} {equation.holds ? '=' : '≠'} {formatCount(stats.unitsSold)} sold{' '}
+        {equation.holds ? (
+          <span class="verdict-ok">✓ holds</span>
+        ) : (
+          <span class="verdict-bad">✗ broken: off by {formatCount(equation.left - stats.unitsSold)}</span>
+        )}
+      </p>
+      <UnitsChart samples={samples.current} totalStock={totalStock} />
+    </div>
+  );
+}

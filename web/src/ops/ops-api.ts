@@ -1,0 +1,54 @@
+import { apiRequest } from '../shared/api';
+import { serverClock } from '../shared/server-clock';
+import type { FcodeBatch, Sale, SaleStats } from '../shared/types';
+
+const encode = encodeURIComponent;
+
+async function saleRequest(method: string, url: string, token: string, body?: unknown): Promise<Sale> {
+  const response = await apiRequest<Sale>(method, url, { token, body });
+  serverClock.sync(response.data.serverTime, response.receivedAt);
+  return response.data;
+}
+
+export const createSale = (token: string, body: Record<string, unknown>) => saleRequest('POST', '/api/admin/sales', token, body);
+export const fetchAdminSale = (token: string, saleId: string) => saleRequest('GET', `/api/admin/sales/${encode(saleId)}`, token);
+export const updateSale = (token: string, saleId: string, body: Record<string, unknown>) => saleRequest('PATCH', `/api/admin/sales/${encode(saleId)}`, token, body);
+export const addStock = (token: string, saleId: string, add: number, pool: 'general' | 'fcode') =>
+  saleRequest('POST', `/api/admin/sales/${encode(saleId)}/stock`, token, { add, pool });
+export const pauseSale = (token: string, saleId: string) => saleRequest('POST', `/api/admin/sales/${encode(saleId)}/pause`, token);
+export const resumeSale = (token: string, saleId: string) => saleRequest('POST', `/api/admin/sales/${encode(saleId)}/resume`, token);
+
+export async function fetchStats(token: string, saleId: string): Promise<{ stats: SaleStats; receivedAt: number }> {
+  const response = await apiRequest<SaleStats>('GET', `/api/admin/sales/${encode(saleId)}/stats`, { token });
+  return { stats: response.data, receivedAt: response.receivedAt };
+}
+
+export async function fetchPublicSales(token: string): Promise<Sale[]> {
+  const response = await apiRequest<{ items: Sale[] }>('GET', '/api/sales', { token });
+  const first = response.data.items[0];
+  if (first) serverClock.sync(first.serverTime, response.receivedAt);
+  return response.data.items;
+}
+
+export async function importReservationsCsv(token: string, saleId: string, csv: string): Promise<{ imported: number; duplicates: number }> {
+  const response = await apiRequest<{ imported: number; duplicates: number }>('POST', `/api/admin/sales/${encode(saleId)}/reservations/import`, {
+    token,
+    rawBody: csv,
+    contentType: 'text/csv',
+    timeoutMs: 120000,
+  });
+  return response.data;
+}
+
+export async function issueFcodes(token: string, saleId: string, body: { count: number; expiresAt?: string; userIds?: string[] }): Promise<FcodeBatch> {
+  return (await apiRequest<FcodeBatch>('POST', `/api/admin/sales/${encode(saleId)}/fcodes`, { token, body, timeoutMs: 120000 })).data;
+}
+
+export async function downloadFcodesCsv(token: string, saleId: string, batchId: string): Promise<string> {
+  const response = await apiRequest<string>('GET', `/api/admin/sales/${encode(saleId)}/fcodes.csv?batchId=${encode(batchId)}`, {
+    token,
+    headers: { accept: 'text/csv' },
+    timeoutMs: 120000,
+  });
+  return typeof response.data === 'string' ? response.data : String(response.data);
+}

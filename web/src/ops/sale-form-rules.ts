@@ -1,0 +1,196 @@
+import { fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
+import type { ErrorDetail, Sale } from '../shared/types';
+
+/**
+ * The create/edit form of a sale and its checks, which mirror API.md ("POST /api/admin/sales") so that
+ * most mistakes are caught before a request; the server's own answer still wins and is shown per field.
+ */
+export interface SaleFormValues {
+  sku: string;
+  name: string;
+  description: string;
+  priceCents: string;
+  currency: string;
+  stock: string;
+  fcodeStock: string;
+  perUserLimit: string;
+  reservationRequired: boolean;
+  reservationOpensAt: string;
+  reservationClosesAt: string;
+  fcodeOpensAt: string;
+  startsAt: string;
+  endsAt: string;
+  paymentWindowSeconds: string;
+}
+
+export type SaleField = keyof SaleFormValues;
+export type FieldErrors = Partial<Record<SaleField, string>>;
+
+/** Fields PATCH may change (API.md: times, limits, name, description, price). */
+export const EDITABLE_FIELDS: readonly SaleField[] = [
+  'name',
+  'description',
+  'priceCents',
+  'perUserLimit',
+  'reservationOpensAt',
+  'reservationClosesAt',
+  'fcodeOpensAt',
+  'startsAt',
+  'endsAt',
+  'paymentWindowSeconds',
+];
+
+const TIME_FIELDS = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt'] as const;
+const DAY_MS = 24 * 3600 * 1000;
+
+export function emptySaleForm(): SaleFormValues {
+  return {
+    sku: '',
+    name: '',
+    description: '',
+    priceCents: '',
+    currency: 'CNY',
+    stock: '',
+    fcodeStock: '0',
+    perUserLimit: '1',
+    reservationRequired: true,
+    reservationOpensAt: '',
+    reservationClosesAt: '',
+    fcodeOpensAt: '',
+    startsAt: '',
+    endsAt: '',
+    paymentWindowSeconds: '900',
+  };
+}
+
+export function saleFormOf(sale: Sale): SaleFormValues {
+  return {
+    sku: sale.sku,
+    name: sale.name,
+    description: sale.description ?? '',
+    priceCents: String(sale.priceCents),
+    currency: sale.currency,
+    stock: String(sale.stock),
+    fcodeStock: String(sale.fcodeStock),
+    perUserLimit: String(sale.perUserLimit),
+    reservationRequired: sale.reservationRequired,
+    reservationOpensAt: toDateTimeLocal(sale.reservationOpensAt),
+    reservationClosesAt: toDateTimeLocal(sale.reservationClosesAt),
+    fcodeOpensAt: toDateTimeLocal(sale.fcodeOpensAt),
+    startsAt: toDateTimeLocal(sale.startsAt),
+    endsAt: toDateTimeLocal(sale.endsAt),
+    paymentWindowSeconds: String(sale.paymentWindowSeconds),
+  };
+}
+
+export interface SaleFormCheck {
+  errors: FieldErrors;
+  /** The request body (only fields given, or for an edit only fields changed); undefined when errors. */
+  body?: Record<string, unknown>;
+}
+
+function integer(value: string): number | undefined {
+  const trimmed = value.trim();
+  if (!/^-?\d+$/.test(trimmed)) return undefined;
+  const parsed = Number(trimmed);
+  return Number.isSafeInteger(parsed) ? parsed : undefined;
+}
+
+/**
+ * Checks the form. `mode: 'edit'` compares with `original` and sends only what changed. `now` is the
+ * server's time (for the default of `reservationOpensAt`).
+ */
+export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', now: number, original?: SaleFormValues): SaleFormCheck {
+  const errors: FieldErrors = {};
+  const body: Record<string, unknown> = {};
+  const changed = (field: SaleField) => mode === 'create' || original === undefined || values[field] !== original[field];
+  const editable = (field: SaleField) => mode === 'create' || EDITABLE_FIELDS.includes(field);
+
+  const text = (field: 'sku' | 'name' | 'description' | 'currency', required: boolean, max: number) => {
+    if (!editable(field)) return;
+    const value = values[field].trim();
+    if (value === '') {
+      if (required) errors[field] = 'Required.';
+      else if (mode === 'edit' && changed(field) && field === 'description') body[field] = '';
+      return;
+    }
+    if (value.length > max) errors[field] = `At most ${max.toLocaleString('en')} characters.`;
+    else if (changed(field)) body[field] = value;
+  };
+  text('sku', true, 200);
+  text('name', true, 200);
+  text('description', false, 5000);
+  if (mode === 'create') {
+    const currency = values.currency.trim().toUpperCase();
+    if (currency !== '' && !/^[A-Z]{3}$/.test(currency)) errors.currency = 'A three-letter currency code, like CNY or EUR.';
+    else if (currency !== '') body.currency = currency;
+  }
+
+  const whole = (field: 'priceCents' | 'stock' | 'fcodeStock' | 'perUserLimit' | 'paymentWindowSeconds', required: boolean, min: number, max: number) => {
+    if (!editable(field)) return undefined;
+    if (values[field].trim() === '') {
+      if (required) errors[field] = 'Required.';
+      return undefined;
+    }
+    const parsed = integer(values[field]);
+    if (parsed === undefined) {
+      errors[field] = 'A whole number.';
+      return undefined;
+    }
+    if (parsed < min || parsed > max) {
+      errors[field] = max === Number.MAX_SAFE_INTEGER ? `At least ${min}.` : `From ${min.toLocaleString('en')} to ${max.toLocaleString('en')}.`;
+      return undefined;
+    }
+    if (changed(field)) body[field] = parsed;
+    return parsed;
+  };
+  whole('priceCents', true, 0, Number.MAX_SAFE_INTEGER);
+  const stock = whole('stock', true, 0, Number.MAX_SAFE_INTEGER);
+  const fcodeStock = whole('fcodeStock', false, 0, Number.MAX_SAFE_INTEGER);
+  if (mode === 'create' && stock !== undefined && (stock + (fcodeStock ?? 0)) < 1) errors.stock = 'Stock and F-code stock together must be at least 1.';
+  whole('perUserLimit', false, 1, 100);
+  whole('paymentWindowSeconds', false, 5, 86400);
+  if (mode === 'create') body.reservationRequired = values.reservationRequired;
+
+  const times: Partial<Record<(typeof TIME_FIELDS)[number], number>> = {};
+  for (const field of TIME_FIELDS) {
+    if (values[field].trim() === '') continue;
+    const iso = fromDateTimeLocal(values[field]);
+    if (iso === undefined) {
+      errors[field] = 'Not a valid date and time.';
+      continue;
+    }
+    times[field] = Date.parse(iso);
+    if (changed(field)) body[field] = iso;
+  }
+  if (values.startsAt.trim() === '') errors.startsAt = 'Required.';
+
+  // The defaults of API.md, so the order of the windows is checked as the server will see it.
+  const startsAt = times.startsAt;
+  if (startsAt !== undefined) {
+    const reservationOpensAt = times.reservationOpensAt ?? now;
+    const reservationClosesAt = times.reservationClosesAt ?? startsAt;
+    const fcodeOpensAt = times.fcodeOpensAt ?? startsAt;
+    const endsAt = times.endsAt ?? startsAt + DAY_MS;
+    if (reservationOpensAt > reservationClosesAt && !errors.reservationOpensAt) errors.reservationOpensAt = 'Reservations must open before they close.';
+    if (reservationClosesAt > startsAt && !errors.reservationClosesAt) errors.reservationClosesAt = 'Reservations must close at or before the start.';
+    if (fcodeOpensAt > startsAt && !errors.fcodeOpensAt) errors.fcodeOpensAt = 'The F-code window must open at or before the start.';
+    if (endsAt <= startsAt && !errors.endsAt) errors.endsAt = 'The sale must end after it starts.';
+  }
+
+  if (Object.keys(errors).length > 0) return { errors };
+  return { errors, body };
+}
+
+/** Puts the server's `details` next to the fields they name; the rest are returned for a general list. */
+export function fieldErrorsFromDetails(details: ErrorDetail[]): { fields: FieldErrors; other: ErrorDetail[] } {
+  const known = new Set<string>(Object.keys(emptySaleForm()));
+  const fields: FieldErrors = {};
+  const other: ErrorDetail[] = [];
+  for (const detail of details) {
+    const field = detail.field.split('.')[0];
+    if (known.has(field)) fields[field as SaleField] = fields[field as SaleField] ? `${fields[field as SaleField]} ${detail.message}` : detail.message;
+    else other.push(detail);
+  }
+  return { fields, other };
+}

@@ -1,0 +1,218 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { ApiError } from '../shared/api';
+import { ErrorNotice } from '../shared/components';
+import { formatMoney } from '../shared/format';
+import { serverClock } from '../shared/server-clock';
+import type { ErrorDetail, Sale } from '../shared/types';
+import { checkSaleForm, EDITABLE_FIELDS, FieldErrors, fieldErrorsFromDetails, SaleField, SaleFormValues } from './sale-form-rules';
+
+interface FieldProps {
+  field: SaleField;
+  label: string;
+  hint?: string;
+  errors: FieldErrors;
+  children: (attributes: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ComponentChildren;
+}
+
+function Field(props: FieldProps) {
+  const id = `sale-${props.field}`;
+  const error = props.errors[props.field];
+  const describedBy = [props.hint ? `${id}-hint` : undefined, error ? `${id}-error` : undefined].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.children({ id, name: props.field, 'aria-invalid': error !== undefined, 'aria-describedby': describedBy })}
+      {props.hint ? (
+        <p id={`${id}-hint`} class="field-hint">
+          {props.hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} class="field-error" data-testid={`error-${props.field}`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export interface SaleFormProps {
+  mode: 'create' | 'edit';
+  initial: SaleFormValues;
+  /** Sends the body; throws ApiError. */
+  submit: (body: Record<string, unknown>) => Promise<Sale>;
+  onSaved: (sale: Sale) => void;
+  /** Edit only: the sale is locked and the form is read-only. */
+  locked?: boolean;
+}
+
+/** Create or edit a sale: checks as API.md does before sending, then shows the server's answer by field. */
+export function SaleForm(props: SaleFormProps) {
+  const [values, setValues] = useState(props.initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [otherErrors, setOtherErrors] = useState<ErrorDetail[]>([]);
+  const [requestError, setRequestError] = useState<unknown>(undefined);
+  const [saving, setSaving] = useState(false);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const creating = props.mode === 'create';
+  const disabled = (field: SaleField) => props.locked === true || (!creating && !EDITABLE_FIELDS.includes(field));
+
+  const set = (field: SaleField) => (event: Event) => {
+    const target = event.currentTarget as HTMLInputElement;
+    setValues({ ...values, [field]: target.type === 'checkbox' ? target.checked : target.value });
+  };
+
+  const onSubmit = async (event: Event) => {
+    event.preventDefault();
+    setMessage(undefined);
+    setRequestError(undefined);
+    setOtherErrors([]);
+    const check = checkSaleForm(values, props.mode, serverClock.now(), creating ? undefined : props.initial);
+    setErrors(check.errors);
+    if (!check.body) {
+      focusFirstError(check.errors);
+      return;
+    }
+    if (!creating && Object.keys(check.body).length === 0) {
+      setMessage('Nothing changed.');
+      return;
+    }
+    setSaving(true);
+    try {
+      const sale = await props.submit(check.body);
+      setMessage(creating ? undefined : 'Saved.');
+      props.onSaved(sale);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === 'VALIDATION_FAILED' && caught.details.length > 0) {
+        const mapped = fieldErrorsFromDetails(caught.details);
+        setErrors(mapped.fields);
+        setOtherErrors(mapped.other);
+        focusFirstError(mapped.fields);
+      } else {
+        setRequestError(caught);
+      }
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  type InputAttributes = { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string };
+  const input = (field: SaleField, type: 'text' | 'datetime-local' = 'text', extra: Record<string, unknown> = {}) => (attributes: InputAttributes) =>
+    type === 'datetime-local' ? (
+      <input {...attributes} type="datetime-local" step={1} value={values[field] as string} onInput={set(field)} disabled={disabled(field)} />
+    ) : (
+      <input {...attributes} type="text" value={values[field] as string} onInput={set(field)} disabled={disabled(field)} {...extra} />
+    );
+
+  const price = Number(values.priceCents);
+  const priceHint = Number.isSafeInteger(price) && values.priceCents.trim() !== '' ? `In minor units (cents, fen): ${formatMoney(price, /^[A-Z]{3}$/.test(values.currency) ? values.currency : 'CNY')}` : 'In minor units (cents, fen): 69900 is 699.00';
+
+  return (
+    <form onSubmit={onSubmit} noValidate aria-label={creating ? 'Create a sale' : 'Edit the sale'} data-testid={creating ? 'create-sale-form' : 'edit-sale-form'}>
+      <fieldset disabled={props.locked}>
+        <legend>Product</legend>
+        <div class="form-grid">
+          <Field field="sku" label="SKU" errors={errors} hint={creating ? undefined : 'Fixed once created.'}>
+            {input('sku', 'text', { autocomplete: 'off', maxLength: 200 })}
+          </Field>
+          <Field field="name" label="Name" errors={errors}>
+            {input('name', 'text', { maxLength: 200 })}
+          </Field>
+          <Field field="priceCents" label="Price (minor units)" errors={errors} hint={priceHint}>
+            {input('priceCents', 'text', { inputMode: 'numeric' })}
+          </Field>
+          <Field field="currency" label="Currency" errors={errors} hint={creating ? 'Default CNY.' : 'Fixed once created.'}>
+            {input('currency', 'text', { maxLength: 3, autocapitalize: 'characters' })}
+          </Field>
+        </div>
+        <Field field="description" label="Description (optional)" errors={errors}>
+          {(attributes) => <textarea {...attributes} value={values.description} onInput={set('description')} disabled={disabled('description')} maxLength={5000} rows={3} />}
+        </Field>
+      </fieldset>
+      <fieldset disabled={props.locked}>
+        <legend>Stock and limits</legend>
+        <div class="form-grid">
+          <Field field="stock" label="Stock (general pool)" errors={errors} hint={creating ? undefined : 'Change stock with "Add or remove stock".'}>
+            {input('stock', 'text', { inputMode: 'numeric' })}
+          </Field>
+          <Field field="fcodeStock" label="F-code stock" errors={errors} hint={creating ? 'Units kept for F-code holders. Default 0.' : undefined}>
+            {input('fcodeStock', 'text', { inputMode: 'numeric' })}
+          </Field>
+          <Field field="perUserLimit" label="Limit per buyer" errors={errors} hint="1 to 100 units. Default 1.">
+            {input('perUserLimit', 'text', { inputMode: 'numeric' })}
+          </Field>
+          <Field field="paymentWindowSeconds" label="Payment window (seconds)" errors={errors} hint="5 to 86,400. Default 900 (15 minutes).">
+            {input('paymentWindowSeconds', 'text', { inputMode: 'numeric' })}
+          </Field>
+        </div>
+        <div class="field checkbox">
+          <input
+            id="sale-reservationRequired"
+            name="reservationRequired"
+            type="checkbox"
+            checked={values.reservationRequired}
+            onChange={set('reservationRequired')}
+            disabled={disabled('reservationRequired')}
+          />
+          <label for="sale-reservationRequired">Buyers need a reservation (or an F-code)</label>
+        </div>
+      </fieldset>
+      <fieldset disabled={props.locked}>
+        <legend>Windows (your local time)</legend>
+        <div class="form-grid">
+          <Field field="startsAt" label="Sale starts" errors={errors}>
+            {input('startsAt', 'datetime-local')}
+          </Field>
+          <Field field="endsAt" label="Sale ends (optional)" errors={errors} hint="Default: 24 hours after the start.">
+            {input('endsAt', 'datetime-local')}
+          </Field>
+          <Field field="reservationOpensAt" label="Reservations open (optional)" errors={errors} hint="Default: now.">
+            {input('reservationOpensAt', 'datetime-local')}
+          </Field>
+          <Field field="reservationClosesAt" label="Reservations close (optional)" errors={errors} hint="Default: the start.">
+            {input('reservationClosesAt', 'datetime-local')}
+          </Field>
+          <Field field="fcodeOpensAt" label="F-code window opens (optional)" errors={errors} hint="Default: the start. Changes lock when it opens.">
+            {input('fcodeOpensAt', 'datetime-local')}
+          </Field>
+        </div>
+      </fieldset>
+      {otherErrors.length > 0 ? (
+        <div class="notice notice-error" role="alert">
+          <p class="notice-title">The server did not accept these values</p>
+          <ul>
+            {otherErrors.map((detail) => (
+              <li key={`${detail.field}:${detail.message}`}>
+                {detail.field}: {detail.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {Object.keys(errors).length > 0 ? (
+        <p class="field-error" role="alert">
+          Please correct the highlighted fields.
+        </p>
+      ) : null}
+      <ErrorNotice error={requestError} />
+      {props.locked ? null : (
+        <div class="row">
+          <button type="submit" disabled={saving}>
+            {saving ? 'Saving…' : creating ? 'Create sale' : 'Save changes'}
+          </button>
+          {message ? (
+            <span role="status" class="muted">
+              {message}
+            </span>
+          ) : null}
+        </div>
+      )}
+    </form>
+  );
+}
+
+function focusFirstError(errors: FieldErrors): void {
+  const first = Object.keys(errors)[0];
+  if (first) requestAnimationFrame(() => document.getElementById(`sale-${first}`)?.focus());
+}
