@@ -1,8 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { OpsOnly } from '../auth/auth.decorators';
+import { AdjustStockDto } from './dto/adjust-stock.dto';
 import { CreateSaleDto } from './dto/create-sale.dto';
 import { SaleResponseDto } from './dto/sale-response.dto';
+import { SaleStatsDto } from './dto/sale-stats.dto';
+import { UpdateSaleDto } from './dto/update-sale.dto';
 import { SaleIdPipe } from './sale-id.pipe';
 import { SalesService } from './sales.service';
 
@@ -32,5 +35,67 @@ export class AdminSalesController {
   @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
   get(@Param('saleId', SaleIdPipe) saleId: string): Promise<SaleResponseDto> {
     return this.sales.adminView(saleId);
+  }
+
+  @Patch(':saleId')
+  @ApiOperation({
+    summary: 'Change times, limits, name, description or price',
+    description:
+      'Any subset of the fields; the merged sale must satisfy the same time rules as a new one. Allowed only before fcodeOpensAt ' +
+      '(from then on buyers may be buying): 409 SALE_LOCKED after. sku, currency and stock are not editable here (400).',
+  })
+  @ApiOkResponse({ type: SaleResponseDto })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  @ApiResponse({ status: 409, description: 'SALE_LOCKED: now ≥ fcodeOpensAt' })
+  update(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: UpdateSaleDto): Promise<SaleResponseDto> {
+    return this.sales.update(saleId, body);
+  }
+
+  @Post(':saleId/stock')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Add units to a pool, or remove unsold ones',
+    description:
+      'Allowed in any phase, live included, atomically with purchases. A negative `add` removes only UNSOLD units: it is clamped to what ' +
+      'the pool still holds (never below 0), and units in live orders are never taken back; compare `stock`/`fcodeStock` in the response ' +
+      'to see what was removed. Adding units clears the sold-out state on every instance.',
+  })
+  @ApiOkResponse({ type: SaleResponseDto })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  adjustStock(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: AdjustStockDto): Promise<SaleResponseDto> {
+    return this.sales.adjustStock(saleId, body.pool, body.add);
+  }
+
+  @Post(':saleId/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause: purchases are refused with 409 SALE_PAUSED; nothing else changes' })
+  @ApiOkResponse({ type: SaleResponseDto })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  pause(@Param('saleId', SaleIdPipe) saleId: string): Promise<SaleResponseDto> {
+    return this.sales.setPaused(saleId, true);
+  }
+
+  @Post(':saleId/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume a paused sale' })
+  @ApiOkResponse({ type: SaleResponseDto })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  resume(@Param('saleId', SaleIdPipe) saleId: string): Promise<SaleResponseDto> {
+    return this.sales.setPaused(saleId, false);
+  }
+
+  @Get(':saleId/stats')
+  @ApiOperation({
+    summary: 'Counters of a sale',
+    description:
+      'From the live Redis counters; orders.persisted and fcodes.issued are counted in the database. Extra fields: accepted (orders ever ' +
+      'accepted), stockEquationHolds, orderWriter { lag, parked }.',
+  })
+  @ApiOkResponse({ type: SaleStatsDto })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  stats(@Param('saleId', SaleIdPipe) saleId: string): Promise<SaleStatsDto> {
+    return this.sales.stats(saleId);
   }
 }

@@ -53,6 +53,12 @@ export function settingsFromCreate(request: CreateSaleDto, now: number): SaleSet
 export function saleRuleViolations(sale: SaleSettings): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   if (sale.stock + sale.fcodeStock < 1) problems.push({ field: 'stock', message: 'stock + fcodeStock must be at least 1' });
+  return [...problems, ...timeRuleViolations(sale)];
+}
+
+/** The order of a sale's times (the rules a PATCH must keep; stock changes have their own route). */
+export function timeRuleViolations(sale: Pick<SaleSettings, 'reservationOpensAt' | 'reservationClosesAt' | 'fcodeOpensAt' | 'startsAt' | 'endsAt'>): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
   if (sale.reservationOpensAt > sale.reservationClosesAt) problems.push({ field: 'reservationOpensAt', message: 'reservationOpensAt must not be after reservationClosesAt' });
   if (sale.reservationClosesAt > sale.startsAt) problems.push({ field: 'reservationClosesAt', message: 'reservationClosesAt must not be after startsAt' });
   if (sale.fcodeOpensAt > sale.startsAt) problems.push({ field: 'fcodeOpensAt', message: 'fcodeOpensAt must not be after startsAt' });

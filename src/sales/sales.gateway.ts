@@ -1,10 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { runScript } from '../redis/lua-scripts';
-import { RedisKeys } from '../redis/redis-keys';
+import { ORDER_WRITER_GROUP, RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import type { SaleLiveNumbers } from './dto/sale-response.dto';
 import { COUNTER_FIELDS, type SaleCounters } from './sale-redis-state';
+
+export type StockPool = 'general' | 'fcode';
+
+/** What `adjust-stock.lua` did. */
+export type StockAdjustment =
+  | { outcome: 'ADJUSTED'; applied: number; total: number; remaining: number; stockVersion: number }
+  | { outcome: 'SALE_NOT_FOUND' }
+  | { outcome: 'OVER_CAPACITY'; total: number };
+
+export interface OrderWriterBacklog {
+  /** Stream entries not yet acknowledged by the order writers' group. */
+  lag: number;
+  /** Entries the writer gave up on (`events:dead`). */
+  parked: number;
+}
 
 const LIVE_FIELDS = ['general', 'fcode', 'generalRemaining', 'fcodeRemaining', 'paused'] as const;
 
@@ -68,5 +83,48 @@ export class SalesGateway {
     const values = await this.redis.hmget(RedisKeys.forSale(saleId).sale, ...COUNTER_FIELDS);
     if (values[0] === null) return undefined;
     return Object.fromEntries(COUNTER_FIELDS.map((field, index) => [field, toInteger(values[index])])) as unknown as SaleCounters;
+  }
+
+  /** Sets settings fields of an existing `sale` hash (update-sale.lua). False when the sale has no hash. */
+  async updateSettings(saleId: string, fields: Record<string, string | number>): Promise<boolean> {
+    if (Object.keys(fields).length === 0) return this.saleExists(saleId);
+    const written = await runScript<number>(this.redis, 'update-sale', [RedisKeys.forSale(saleId).sale], Object.entries(fields).flat());
+    return written === 1;
+  }
+
+  /** Adds (or, negative, removes unsold) units of one pool atomically (adjust-stock.lua). */
+  async adjustStock(saleId: string, pool: StockPool, add: number, maxTotal: number): Promise<StockAdjustment> {
+    const reply = await runScript<[string, ...number[]]>(this.redis, 'adjust-stock', [RedisKeys.forSale(saleId).sale], [pool, add, maxTotal, saleId, RedisKeys.soldOutChannel]);
+    switch (reply[0]) {
+      case 'ADJUSTED':
+        return { outcome: 'ADJUSTED', applied: Number(reply[1]), total: Number(reply[2]), remaining: Number(reply[3]), stockVersion: Number(reply[4]) };
+      case 'OVER_CAPACITY':
+        return { outcome: 'OVER_CAPACITY', total: Number(reply[1]) };
+      case 'SALE_NOT_FOUND':
+        return { outcome: 'SALE_NOT_FOUND' };
+      default:
+        throw new Error(`adjust-stock.lua answered ${String(reply[0])}`);
+    }
+  }
+
+  /**
+   * How far the order writers are behind on this sale's outbox: the group's `lag` (entries never
+   * delivered) plus `pending` (delivered, not acknowledged); the whole stream when no group exists yet.
+   */
+  async orderWriterBacklog(saleId: string): Promise<OrderWriterBacklog> {
+    const keys = RedisKeys.forSale(saleId);
+    const [length, parked] = await Promise.all([this.redis.xlen(keys.events), this.redis.xlen(keys.deadEvents)]);
+    if (length === 0) return { lag: 0, parked };
+    const groups = (await this.redis.xinfo('GROUPS', keys.events)) as unknown[][];
+    for (const group of groups) {
+      const info = new Map<string, unknown>();
+      for (let index = 0; index + 1 < group.length; index += 2) info.set(String(group[index]), group[index + 1]);
+      if (info.get('name') !== ORDER_WRITER_GROUP) continue;
+      const lag = info.get('lag');
+      const pending = Number(info.get('pending') ?? 0);
+      // Redis reports no lag when it cannot tell (after deletions); count the whole stream then.
+      return { lag: lag === null || lag === undefined ? length : Number(lag) + pending, parked };
+    }
+    return { lag: length, parked };
   }
 }

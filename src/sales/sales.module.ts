@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AdminSalesController } from './admin-sales.controller';
 import { PublicSalesController } from './public-sales.controller';
+import { SaleRecordsRepository } from './sale-records.repository';
 import { SalesGateway } from './sales.gateway';
 import { SalesRepository } from './sales.repository';
 import { SalesService } from './sales.service';
 
 @Module({
   controllers: [AdminSalesController, PublicSalesController],
-  providers: [SalesService, SalesRepository, SalesGateway],
+  providers: [SalesService, SalesRepository, SalesGateway, SaleRecordsRepository],
   exports: [SalesService],
 })
 export class SalesModule {}

@@ -40,14 +40,18 @@ export class SalesRepository {
     await manager.createQueryBuilder().update(SaleEntity).set({ paused, updatedAt: now }).where('id = :saleId', { saleId }).execute();
   }
 
-  /** Sets a pool's total to the value Redis now holds (Redis decides the clamp; the row follows). */
-  async setPoolTotal(manager: EntityManager, saleId: string, pool: 'general' | 'fcode', total: number, now: number): Promise<void> {
-    const changes: Partial<SaleEntity> = pool === 'general' ? { stock: total } : { fcodeStock: total };
+  /**
+   * Changes a pool's total by the signed amount Redis applied (Redis decides the clamp; the row follows).
+   * Relative, so that concurrent adjustments commute.
+   */
+  async addToPool(manager: EntityManager, saleId: string, pool: 'general' | 'fcode', delta: number, now: number): Promise<void> {
+    const column = pool === 'general' ? 'stock' : 'fcode_stock';
     await manager
       .createQueryBuilder()
       .update(SaleEntity)
-      .set({ ...changes, updatedAt: now })
+      .set({ [pool === 'general' ? 'stock' : 'fcodeStock']: () => `${column} + :delta`, updatedAt: now })
       .where('id = :saleId', { saleId })
+      .setParameters({ delta })
       .execute();
   }
 }

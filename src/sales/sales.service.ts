@@ -6,14 +6,26 @@ import { ID_PATTERN, newSaleId } from '../common/ids';
 import { DatabaseService } from '../database/database.service';
 import type { CreateSaleDto } from './dto/create-sale.dto';
 import { type SaleLiveNumbers, type SaleResponseDto, toSaleResponse } from './dto/sale-response.dto';
-import { saleRuleViolations, settingsFromCreate } from './sale-rules';
-import { freshCounters, saleHashFields } from './sale-redis-state';
+import type { SaleStatsDto } from './dto/sale-stats.dto';
+import type { UpdateSaleDto } from './dto/update-sale.dto';
+import { epochOf } from './dto/validators';
+import { salePhase } from './sale-phase';
+import { SaleRecordsRepository } from './sale-records.repository';
+import { freshCounters, saleHashFields, settingsFields } from './sale-redis-state';
+import { saleRuleViolations, settingsFromCreate, timeRuleViolations } from './sale-rules';
 import { SaleEntity } from './sale.entity';
-import { SalesGateway } from './sales.gateway';
+import { SalesGateway, type StockAdjustment, type StockPool } from './sales.gateway';
 import { SalesRepository } from './sales.repository';
 
 /** How long a sale row read for the public view is reused: it is polled by every waiting buyer. */
 const ROW_CACHE_MS = 1000;
+/** Concurrent PATCHes of one sale are retried on the fresh row this many times before giving up. */
+const UPDATE_ATTEMPTS = 5;
+/** The database's integer column bounds each pool's total. */
+const POOL_TOTAL_MAX = 2_147_483_647;
+
+const UPDATABLE_TIMES = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt'] as const;
+const UPDATABLE_VALUES = ['name', 'description', 'priceCents', 'perUserLimit', 'reservationRequired', 'paymentWindowSeconds'] as const;
 
 /**
  * Sales: creation, the public and admin views, and the lookup other features use (`getSale`). The
@@ -29,6 +41,7 @@ export class SalesService {
     private readonly database: DatabaseService,
     private readonly sales: SalesRepository,
     private readonly gateway: SalesGateway,
+    private readonly records: SaleRecordsRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -89,6 +102,118 @@ export class SalesService {
     return items;
   }
 
+  /**
+   * `PATCH /api/admin/sales/:saleId`: refused with SALE_LOCKED from `fcodeOpensAt` on. The merged sale is
+   * validated as a whole and written with a compare-and-set on the row's `updatedAt`, so two concurrent
+   * PATCHes can never combine into a sale neither of them validated (the loser re-validates on the new row).
+   */
+  async update(saleId: string, request: UpdateSaleDto): Promise<SaleResponseDto> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+      const sale = await this.getSale(saleId);
+      const now = this.clock.now();
+      if (now >= sale.fcodeOpensAt) {
+        throw new SellException(ErrorCode.SaleLocked, `Sale ${saleId} can no longer be changed: F-code holders may buy since ${new Date(sale.fcodeOpensAt).toISOString()}`);
+      }
+      const changes: Partial<SaleEntity> = {};
+      for (const field of UPDATABLE_TIMES) if (request[field] !== undefined) changes[field] = epochOf(request[field]);
+      for (const field of UPDATABLE_VALUES) if (request[field] !== undefined) Object.assign(changes, { [field]: request[field] });
+      const updated = Object.assign(new SaleEntity(), sale, changes, { updatedAt: Math.max(now, sale.updatedAt + 1) });
+      const problems = timeRuleViolations(updated);
+      if (problems.length > 0) throw SellException.validation(problems);
+
+      const previousFields = settingsFields(sale);
+      let redisWritten = false;
+      try {
+        const written = await this.database.transaction(async (manager) => {
+          if (!(await this.sales.updateIfUnchanged(manager, saleId, sale.updatedAt, { ...changes, updatedAt: updated.updatedAt }))) return false;
+          await this.writeSettings(saleId, withoutPause(settingsFields(updated)));
+          redisWritten = true;
+          return true;
+        });
+        if (!written) continue;
+      } catch (error) {
+        if (redisWritten) await this.compensate(saleId, 'settings', () => this.gateway.updateSettings(saleId, withoutPause(previousFields)));
+        throw error;
+      }
+      this.forget(saleId);
+      return this.render(updated);
+    }
+    throw SellException.unavailable(`Sale ${saleId} is being changed by others at the same time; it`);
+  }
+
+  /** `POST /api/admin/sales/:saleId/pause` and `/resume`. */
+  async setPaused(saleId: string, paused: boolean): Promise<SaleResponseDto> {
+    const sale = await this.getSale(saleId);
+    const now = this.clock.now();
+    let redisWritten = false;
+    try {
+      await this.database.transaction(async (manager) => {
+        await this.sales.setPaused(manager, saleId, paused, now);
+        await this.writeSettings(saleId, { paused: paused ? 1 : 0 });
+        redisWritten = true;
+      });
+    } catch (error) {
+      if (redisWritten) await this.compensate(saleId, 'pause flag', () => this.gateway.updateSettings(saleId, { paused: sale.paused ? 1 : 0 }));
+      throw error;
+    }
+    this.forget(saleId);
+    return this.render(Object.assign(new SaleEntity(), sale, { paused, updatedAt: now }));
+  }
+
+  /**
+   * `POST /api/admin/sales/:saleId/stock`. Redis decides (atomically, clamping a removal to the unsold
+   * units); the row's total follows by the same signed amount inside one transaction. The change is
+   * relative, so concurrent adjustments commute and the row and the hash agree whatever order they commit
+   * in. If the commit fails, the Redis change is undone.
+   */
+  async adjustStock(saleId: string, pool: StockPool, add: number): Promise<SaleResponseDto> {
+    const sale = await this.getSale(saleId);
+    const now = this.clock.now();
+    let adjustment: StockAdjustment | undefined;
+    try {
+      await this.database.transaction(async (manager) => {
+        adjustment = await this.gateway.adjustStock(saleId, pool, add, POOL_TOTAL_MAX);
+        if (adjustment.outcome === 'SALE_NOT_FOUND') throw missingRedisState(saleId);
+        if (adjustment.outcome === 'OVER_CAPACITY') {
+          throw SellException.validation([{ field: 'add', message: `the ${pool} pool holds ${adjustment.total} units in total and may not exceed ${POOL_TOTAL_MAX}` }]);
+        }
+        if (adjustment.applied !== 0) await this.sales.addToPool(manager, saleId, pool, adjustment.applied, now);
+      });
+    } catch (error) {
+      const applied = adjustment?.outcome === 'ADJUSTED' ? adjustment.applied : 0;
+      if (applied !== 0) await this.compensate(saleId, 'stock change', () => this.undoStockChange(saleId, pool, applied));
+      throw error;
+    }
+    this.forget(saleId);
+    return this.render(sale);
+  }
+
+  /** `GET /api/admin/sales/:saleId/stats`. */
+  async stats(saleId: string): Promise<SaleStatsDto> {
+    const sale = await this.getSale(saleId);
+    const [counters, [live], backlog, persisted, issued] = await Promise.all([
+      this.gateway.counters(saleId),
+      this.gateway.liveNumbers([saleId]),
+      this.gateway.orderWriterBacklog(saleId),
+      this.records.countOrders(saleId),
+      this.records.countFcodes(saleId),
+    ]);
+    if (!counters || !live) throw missingRedisState(saleId);
+    const now = this.clock.now();
+    return {
+      saleId,
+      phase: salePhase({ ...sale, paused: live.paused, generalRemaining: counters.generalRemaining, fcodeRemaining: counters.fcodeRemaining }, now),
+      stock: { general: counters.general, fcode: counters.fcode, generalRemaining: counters.generalRemaining, fcodeRemaining: counters.fcodeRemaining },
+      unitsSold: counters.unitsSold,
+      reservations: live.reservations,
+      orders: { pending_payment: counters.pending_payment, paid: counters.paid, expired: counters.expired, cancelled: counters.cancelled, persisted },
+      fcodes: { issued, redeemed: counters.fcodesRedeemed },
+      accepted: counters.accepted,
+      stockEquationHolds: counters.general + counters.fcode - counters.generalRemaining - counters.fcodeRemaining === counters.unitsSold,
+      orderWriter: backlog,
+    };
+  }
+
   /** Forget a cached row after this process changed it (other processes see the change within a second). */
   protected forget(saleId: string): void {
     this.rowCache.delete(saleId);
@@ -105,22 +230,59 @@ export class SalesService {
   }
 
   /**
-   * A sale with no Redis state (ended long ago and evicted, or not yet restored): the totals of its row
-   * and no live information. Shown, never written back: only the boot restore rebuilds Redis state.
+   * The numbers of a sale with no Redis state (an ended sale whose keys were removed, or one Redis lost
+   * and the boot restore has not rebuilt), derived from the database as the restore would. Shown, never
+   * written back: only the restore creates a sale's Redis state.
    */
   private async liveNumbersWithoutRedisState(sale: SaleEntity): Promise<SaleLiveNumbers> {
-    return { general: sale.stock, fcode: sale.fcodeStock, generalRemaining: 0, fcodeRemaining: 0, paused: sale.paused, reservations: 0 };
+    const [totals, reservations] = await Promise.all([this.records.orderTotals(sale.id), this.records.countReservations(sale.id)]);
+    return {
+      general: sale.stock,
+      fcode: sale.fcodeStock,
+      generalRemaining: Math.max(0, sale.stock - totals.liveUnits.general),
+      fcodeRemaining: Math.max(0, sale.fcodeStock - totals.liveUnits.fcode),
+      paused: sale.paused,
+      reservations,
+    };
+  }
+
+  private async writeSettings(saleId: string, fields: Record<string, string | number>): Promise<void> {
+    if (!(await this.gateway.updateSettings(saleId, fields))) throw missingRedisState(saleId);
+  }
+
+  private async undoStockChange(saleId: string, pool: StockPool, applied: number): Promise<void> {
+    const undo = await this.gateway.adjustStock(saleId, pool, -applied, POOL_TOTAL_MAX);
+    if (undo.outcome === 'ADJUSTED' && undo.applied !== -applied) {
+      // Added units were sold before the undo ran: Redis now holds more than the row says.
+      this.logger.error({ saleId, pool, applied, undone: -undo.applied }, 'A stock change could only be partly undone; the sale row total differs from Redis');
+    }
   }
 
   private async compensateCreate(saleId: string): Promise<void> {
+    await this.compensate(saleId, 'creation', () => this.gateway.removeSale(saleId));
+  }
+
+  /** Undoes a Redis change whose database transaction did not commit; a failure here is logged loudly. */
+  private async compensate(saleId: string, what: string, undo: () => Promise<unknown>): Promise<void> {
     try {
-      await this.gateway.removeSale(saleId);
+      await undo();
     } catch (error) {
-      this.logger.error({ err: error, saleId }, 'Could not remove the Redis state of a sale whose row was not committed');
+      this.logger.error({ err: error, saleId }, `Could not undo the Redis side of a sale ${what} whose database write did not commit`);
     }
   }
 }
 
 function notFound(saleId: string): SellException {
   return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
+}
+
+/** The sale exists in the database but Redis holds no state for it (lost, and not yet rebuilt). */
+function missingRedisState(saleId: string): SellException {
+  return SellException.unavailable(`The live state of sale ${saleId} (Redis)`);
+}
+
+/** The pause flag has its own routes; a PATCH never writes it. */
+function withoutPause(fields: Record<string, string | number>): Record<string, string | number> {
+  const { paused: _paused, ...rest } = fields;
+  return rest;
 }
