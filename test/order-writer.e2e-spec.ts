@@ -149,8 +149,8 @@ describe('Order writer', () => {
       const parkedBefore = (await app.app.get(MetricsService).orderWriterParked.get()).values[0]?.value ?? 0;
 
       const first = await Promise.all(buyers.slice(0, 10).map((buyer) => purchase(app, sale.id, buyer)));
-      const unreadable = await app.redis.xadd(keys.events, '*', 'type', 'created', 'order', '{"id":');
-      const orphan = await app.redis.xadd(keys.events, '*', 'type', 'status', 'orderId', `o_missing.${sale.id}`, 'status', 'paid', 'at', app.clock.now());
+      const unreadable = String(await app.redis.xadd(keys.events, '*', 'type', 'created', 'order', '{"id":'));
+      const orphan = String(await app.redis.xadd(keys.events, '*', 'type', 'status', 'orderId', `o_missing.${sale.id}`, 'status', 'paid', 'at', app.clock.now()));
       const second = await Promise.all(buyers.slice(10).map((buyer) => purchase(app, sale.id, buyer)));
       expect([...first, ...second].every((response) => response.status === 201)).toBe(true);
 
