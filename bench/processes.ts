@@ -1,0 +1,180 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+/**
+ * The processes a benchmark drives: a Redis (the caller's, or a private one), the built service and the
+ * bare baseline server, each a child with its own environment and log file. Children are stopped by
+ * their own pid, and killed if the harness dies first.
+ */
+
+const ROOT = join(__dirname, '..');
+const children = new Set<ChildProcess>();
+
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.pid) tryKill(child.pid, 'SIGKILL');
+});
+
+function tryKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function newestMtime(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the service when `dist/main.js` is missing or older than the sources (`auto`), always, or
+ * never. The benchmark measures what `npm run start:prod` would run.
+ */
+export function ensureBuilt(policy: 'auto' | 'always' | 'never', log: (line: string) => void): void {
+  const main = join(ROOT, 'dist', 'main.js');
+  const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, 'src'));
+  if (policy === 'never' || (policy === 'auto' && !stale)) {
+    if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` (or BENCH_BUILD=auto)');
+    return;
+  }
+  log(stale ? 'building the service (dist/ is older than src/)…' : 'building the service…');
+  const started = Date.now();
+  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error('npm run build failed');
+  log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+export interface RedisHandle {
+  url: string;
+  /** True when this benchmark started the server (and so may throw it away). */
+  private: boolean;
+  version: string;
+  stop(): Promise<void>;
+}
+
+async function answers(url: string): Promise<string | undefined> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    const info = await probe.info('server');
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  } catch {
+    return undefined;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** REDIS_URL when it answers; otherwise a private redis-server (no persistence) on a free port. */
+export async function obtainRedis(redisUrl: string | undefined, log: (line: string) => void): Promise<RedisHandle> {
+  if (redisUrl) {
+    const version = await answers(redisUrl);
+    if (version) {
+      log(`using Redis ${version} at ${redisUrl}`);
+      return { url: redisUrl, private: false, version, stop: async () => undefined };
+    }
+    log(`REDIS_URL ${redisUrl} does not answer; starting a private redis-server`);
+  }
+  if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not on PATH and no REDIS_URL answers (Debian/Ubuntu: apt-get install redis-server)');
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  children.add(child);
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  let version: string | undefined;
+  while (!(version = await answers(url))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
+    await sleep(50);
+  }
+  log(`started a private Redis ${version} on port ${port}`);
+  return { url, private: true, version, stop: () => stopChild(child) };
+}
+
+export interface ChildHandle {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) {
+    children.delete(child);
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  tryKill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => child.pid && tryKill(child.pid, 'SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+/** Starts `node <args>` with `env` (added to a minimal environment), its output going to `logFile`. */
+async function startNode(name: string, args: string[], env: Record<string, string>, port: number, healthPath: string, logFile: string, timeoutMs = 60_000): Promise<ChildHandle> {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting; see ${logFile}`);
+    try {
+      const response = await fetch(`${url}${healthPath}`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`${name} did not become healthy within ${timeoutMs / 1000} s; see ${logFile}`);
+    }
+    await sleep(100);
+  }
+  return { url, pid: child.pid as number, stop: () => stopChild(child) };
+}
+
+export async function startService(env: Record<string, string>, logFile: string): Promise<ChildHandle> {
+  const port = await freePort();
+  return startNode('the service', [join(ROOT, 'dist', 'main.js')], { ...env, PORT: String(port), HOST: '127.0.0.1' }, port, '/health', logFile);
+}
+
+export async function startBaseline(redisUrl: string, jwtSecret: string, logFile: string): Promise<ChildHandle> {
+  const port = await freePort();
+  return startNode(
+    'the baseline server',
+    ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'baseline-server.ts')],
+    { REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, PORT: String(port), NODE_ENV: 'production' },
+    port,
+    '/health',
+    logFile,
+  );
+}

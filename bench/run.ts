@@ -1,0 +1,285 @@
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { checkStock, type SaleStats } from '../load-tests/lib/invariants';
+import { buyerId, runTag, saleDraft } from '../load-tests/lib/payloads';
+import { RedisKeys } from '../src/redis/redis-keys';
+import { AdminClient } from './admin-client';
+import { ChildHandle, ensureBuilt, obtainRedis, sleep, startBaseline, startService } from './processes';
+import { renderReport } from './report';
+import { SellOutLoad } from './sell-out';
+import { benchSettings, BenchSettings } from './settings';
+import { aggregateRuns, evaluateTargets, failuresOf, oneLineSummary, runLine } from './summary';
+import { distinctIndexes, mintToken } from './tokens';
+import type { BenchMode, BenchResult, PersistResult, RunResult } from './types';
+
+/**
+ * The launch rehearsal on one machine: builds and starts the service as `npm run start:prod` would,
+ * creates a sale per run with STOCK units and RESERVED reserved buyers (through the import route),
+ * sells it out under load from many connections, waits for the order writer, checks the stock, and
+ * finally measures the bare baseline. Writes `bench/results/<date>.json` (and `.html`), prints a line
+ * per run, min/median/max, the targets and a one-line summary. Exits 1 on any correctness failure.
+ *
+ *   npm run bench | npm run bench:purchase | npm run bench:smoke      (variables: bench/README.md)
+ */
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const DAY_MS = 24 * 3600_000;
+
+function parseMode(argument: string | undefined): BenchMode {
+  if (argument === 'full' || argument === 'purchase' || argument === 'smoke') return argument;
+  throw new Error(`usage: bench/run.ts full|purchase|smoke (got "${argument ?? ''}")`);
+}
+
+interface Context {
+  settings: BenchSettings;
+  redis: Redis;
+  admin: AdminClient;
+  serviceUrl: string;
+  tag: string;
+  buyerPrefix: string;
+  authorizations: string[];
+}
+
+/** A sale created and filled through the service's admin routes, starting far in the future. */
+async function prepareSale(context: Context, label: string): Promise<{ saleId: string; importSeconds: number }> {
+  const { settings, admin } = context;
+  const now = Date.now();
+  const farStart = now + DAY_MS;
+  const sale = await admin.createSale(
+    saleDraft({ label, stock: settings.stock, perUserLimit: 1, reservationOpensAt: now - 60_000, reservationClosesAt: farStart, fcodeOpensAt: farStart, startsAt: farStart, endsAt: farStart + DAY_MS }),
+  );
+  const imported = await admin.importReservations(sale.id, context.buyerPrefix, settings.reserved);
+  if (imported.imported !== settings.reserved) throw new Error(`imported ${imported.imported} of ${settings.reserved} reservations`);
+  log(`  ${label}: sale ${sale.id}, ${imported.imported.toLocaleString('en-US')} reserved buyers imported in ${imported.seconds.toFixed(1)} s`);
+  return { saleId: sale.id, importSeconds: imported.seconds };
+}
+
+function loadFor(context: Context, target: 'service' | 'baseline', run: number, baseUrl: string, saleId: string, importSeconds: number, startsAt: number): SellOutLoad {
+  const { settings } = context;
+  return new SellOutLoad({
+    target,
+    run,
+    baseUrl,
+    redis: context.redis,
+    saleId,
+    stock: settings.stock,
+    reserved: settings.reserved,
+    importSeconds,
+    startsAt,
+    authorizations: context.authorizations,
+    perUserLimit: 1,
+    connections: settings.connections,
+    warmupMs: settings.warmupMs,
+    pollRate: target === 'service' ? settings.pollRate : 0,
+    pollConnections: settings.pollConnections,
+    idempotencyKeys: settings.idempotencyKeys,
+    sampleIntervalMs: settings.sampleIntervalMs,
+    soldOutTailMs: settings.soldOutTailMs,
+    maxRunMs: settings.maxRunMs,
+  });
+}
+
+/** Polls the stats until the database holds every accepted order; times it from the sell-out. */
+async function awaitPersisted(context: Context, saleId: string, load: SellOutLoad): Promise<{ persist: PersistResult; stats: SaleStats }> {
+  const reference = load.soldOutTime ?? Date.now();
+  const deadline = Date.now() + context.settings.persistTimeoutMs;
+  for (;;) {
+    const stats = await context.admin.stats(saleId);
+    const check = checkStock(stats);
+    const now = Date.now();
+    if ((check.persistedAll && check.ordersAccepted >= load.acceptedCount) || now >= deadline) {
+      return {
+        stats,
+        persist: { ordersAccepted: check.ordersAccepted, ordersPersisted: check.ordersPersisted, lastLandedAfterSellOutMs: check.persistedAll ? Math.max(0, now - reference) : null },
+      };
+    }
+    await sleep(50);
+  }
+}
+
+async function serviceRun(context: Context, run: number): Promise<RunResult> {
+  const { settings } = context;
+  const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-run${run}`);
+  const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
+  await context.admin.reschedule(saleId, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
+  const load = loadFor(context, 'service', run, context.serviceUrl, saleId, importSeconds, startsAt);
+  await load.run();
+  const { persist } = await awaitPersisted(context, saleId, load);
+  await load.stopSampling();
+  const stats = await context.admin.stats(saleId);
+  return { ...load.result(), persist, stockCheck: checkStock(stats) };
+}
+
+/**
+ * The baseline sells a sale prepared by the service (so its Redis state is exactly the service's),
+ * with the service stopped so that both get the machine to themselves. Its start is set in the sale's
+ * hash directly: nothing else is running that could read it.
+ */
+async function baselineRun(context: Context, service: ChildHandle, jwtSecret: string, redisUrl: string, logFile: string): Promise<RunResult> {
+  const { settings, redis } = context;
+  const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-baseline`);
+  await service.stop();
+  const baseline = await startBaseline(redisUrl, jwtSecret, logFile);
+  try {
+    const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
+    const keys = RedisKeys.forSale(saleId);
+    await redis.hset(keys.sale, { startsAt, fcodeOpensAt: startsAt, reservationClosesAt: startsAt });
+    const load = loadFor(context, 'baseline', 1, baseline.url, saleId, importSeconds, startsAt);
+    await load.run();
+    await load.stopSampling();
+    const [general, fcode, generalRemaining, fcodeRemaining, unitsSold, accepted] = (await redis.hmget(keys.sale, 'general', 'fcode', 'generalRemaining', 'fcodeRemaining', 'unitsSold', 'accepted')).map(Number);
+    // No database behind the baseline: its orders stay in the stream, so only the stock is checked.
+    const stats: SaleStats = {
+      saleId,
+      phase: 'live',
+      stock: { general, fcode, generalRemaining, fcodeRemaining },
+      unitsSold,
+      reservations: settings.reserved,
+      orders: { pending_payment: accepted, paid: 0, expired: 0, cancelled: 0, persisted: accepted },
+    };
+    return { ...load.result(), persist: null, stockCheck: checkStock(stats) };
+  } finally {
+    await baseline.stop();
+  }
+}
+
+/** Drops the Redis state of the benchmark's sales when nothing else will ever read it. */
+async function forgetSales(redis: Redis, saleIds: string[]): Promise<void> {
+  for (const saleId of saleIds) {
+    const tag = RedisKeys.forSale(saleId).tag;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tag.replace(/[*?[\]]/g, '\\$&')}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.srem(RedisKeys.salesIndex, saleId);
+  }
+}
+
+function printSpread(label: string, values: { min: number; median: number; max: number } | null, format: (value: number) => string): void {
+  log(`  ${label.padEnd(22)} ${values ? `${format(values.min)} / ${format(values.median)} / ${format(values.max)}` : '–'}`);
+}
+
+async function main(): Promise<number> {
+  const mode = parseMode(process.argv[2]);
+  const settings = benchSettings(mode, process.env);
+  const startedAt = new Date();
+  const loadAverageBefore = loadavg();
+  const command = `npm run ${mode === 'full' ? 'bench' : `bench:${mode}`}`;
+  log(`Sellout ${command}: ${settings.stock.toLocaleString('en-US')} units, ${settings.reserved.toLocaleString('en-US')} reserved buyers, ${settings.runs} run(s), ${settings.connections} connections`);
+  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadAverageBefore.map((value) => value.toFixed(2)).join(' ')}`);
+
+  ensureBuilt(settings.build, log);
+  const resultsDir = resolve(settings.resultsDir);
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const serviceLog = join(resultsDir, `${stamp}-${mode}-service.log`);
+  const redisHandle = await obtainRedis(settings.redisUrl, log);
+  const scratch = join(tmpdir(), `sellout-bench-${stamp}`);
+  mkdirSync(scratch, { recursive: true });
+  const databaseUrl = settings.databaseUrl ?? `sqlite:${join(scratch, 'sellout.sqlite')}`;
+  const jwtSecret = randomBytes(24).toString('hex');
+  const service = await startService(
+    {
+      NODE_ENV: 'production',
+      REDIS_URL: redisHandle.url,
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: scratch,
+      JWT_SECRET: jwtSecret,
+      FCODE_SECRET: randomBytes(24).toString('hex'),
+      LOG_LEVEL: settings.logLevel,
+    },
+    serviceLog,
+  );
+  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, log ${serviceLog})`);
+
+  const redis = new Redis(redisHandle.url);
+  const tag = runTag();
+  const buyerPrefix = `bench-${tag}-`;
+  const minted = Date.now();
+  const authorizations = distinctIndexes(settings.tokenPool, settings.reserved).map((index) => `Bearer ${mintToken(jwtSecret, buyerId(buyerPrefix, index))}`);
+  log(`minted ${authorizations.length.toLocaleString('en-US')} buyer tokens in ${((Date.now() - minted) / 1000).toFixed(1)} s`);
+  const context: Context = { settings, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
+
+  const runs: RunResult[] = [];
+  let baseline: RunResult | null = null;
+  try {
+    for (let run = 1; run <= settings.runs; run += 1) {
+      const result = await serviceRun(context, run);
+      runs.push(result);
+      log(runLine(result, settings.runs));
+    }
+    if (settings.baseline) {
+      baseline = await baselineRun(context, service, jwtSecret, redisHandle.url, join(resultsDir, `${stamp}-${mode}-baseline.log`));
+      log(runLine(baseline, settings.runs));
+    }
+  } finally {
+    await service.stop();
+    if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, [...runs, ...(baseline ? [baseline] : [])].map((run) => run.saleId));
+    redis.disconnect();
+    await redisHandle.stop();
+    if (!settings.databaseUrl) rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const finishedAt = new Date();
+  const partial = {
+    mode,
+    runs,
+    baseline,
+    aggregate: aggregateRuns(runs, baseline),
+    totalSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  };
+  const result: BenchResult = {
+    ...partial,
+    command,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      redis: `${redisHandle.version}${redisHandle.private ? ' (private)' : ''}`,
+      database: settings.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded SQLite',
+      loadAverageBefore,
+      loadAverageAfter: loadavg(),
+    },
+    settings: Object.fromEntries(Object.entries(settings).filter(([name]) => name !== 'redisUrl' && name !== 'databaseUrl')) as Record<string, string | number | boolean>,
+    targets: evaluateTargets(partial, settings.stock),
+    failures: failuresOf(runs, baseline),
+  };
+
+  const jsonFile = join(resultsDir, `${stamp}-${mode}.json`);
+  writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+  let htmlFile: string | undefined;
+  if (settings.htmlReport) {
+    htmlFile = join(resultsDir, `${stamp}-${mode}.html`);
+    writeFileSync(htmlFile, renderReport(result));
+  }
+
+  log('');
+  log(`min / median / max over ${runs.length} run(s):`);
+  printSpread('sell-out', result.aggregate.sellOutMs, (value) => `${(value / 1000).toFixed(2)} s`);
+  printSpread('purchase requests/s', result.aggregate.requestsPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
+  printSpread('accepted/s', result.aggregate.acceptedPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
+  printSpread('p99 (ms)', result.aggregate.p99Ms, (value) => value.toFixed(1));
+  if (result.aggregate.baselineRatio !== null) log(`  ${'vs baseline'.padEnd(22)} ${result.aggregate.baselineRatio.toFixed(2)}× (${Math.round(baseline?.sellOutWindow.requestsPerSecond ?? 0).toLocaleString('en-US')} req/s bare)`);
+  log('targets:');
+  for (const target of result.targets) log(`  ${target.met ? 'MET   ' : 'MISSED'} ${target.name}: ${target.value} (wanted ${target.target})`);
+  for (const failure of result.failures) log(`FAILURE: ${failure}`);
+  log(`results: ${jsonFile}${htmlFile ? `, ${htmlFile}` : ''}`);
+  log(oneLineSummary(result));
+  return result.failures.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);

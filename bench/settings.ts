@@ -1,0 +1,70 @@
+import { Env, envBool, envChoice, envInt, envString } from '../load-tests/lib/env';
+import type { BenchMode } from './types';
+
+/**
+ * What a benchmark does, from its mode and the environment. `full` is the launch rehearsal (`npm run
+ * bench`), `purchase` the hot-path benchmark (`npm run bench:purchase`: one sell-out, no polling, no
+ * HTML), `smoke` a few-seconds version for CI (`npm run bench:smoke`).
+ */
+export interface BenchSettings {
+  mode: BenchMode;
+  stock: number;
+  reserved: number;
+  runs: number;
+  connections: number;
+  /** Distinct reserved buyers the purchases are drawn from (with replacement, so some click twice). */
+  tokenPool: number;
+  pollRate: number;
+  pollConnections: number;
+  warmupMs: number;
+  startLeadMs: number;
+  soldOutTailMs: number;
+  maxRunMs: number;
+  persistTimeoutMs: number;
+  sampleIntervalMs: number;
+  idempotencyKeys: boolean;
+  baseline: boolean;
+  htmlReport: boolean;
+  logLevel: string;
+  build: 'auto' | 'always' | 'never';
+  redisUrl: string | undefined;
+  databaseUrl: string | undefined;
+  resultsDir: string;
+}
+
+const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean }> = {
+  full: { stock: 100_000, reserved: 1_000_000, runs: 3, connections: 128, pollRate: 500, htmlReport: true },
+  purchase: { stock: 100_000, reserved: 1_000_000, runs: 1, connections: 128, pollRate: 0, htmlReport: false },
+  smoke: { stock: 2_000, reserved: 20_000, runs: 1, connections: 32, pollRate: 100, htmlReport: true },
+};
+
+export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
+  const defaults = DEFAULTS[mode];
+  const stock = envInt(env, 'STOCK', defaults.stock, 1);
+  const reserved = envInt(env, 'RESERVED', defaults.reserved, 1);
+  return {
+    mode,
+    stock,
+    reserved,
+    runs: envInt(env, 'RUNS', defaults.runs, 1, 100),
+    connections: envInt(env, 'CONNECTIONS', defaults.connections, 1, 10_000),
+    // Twice the stock: enough distinct buyers to sell out, and some draw the same buyer twice.
+    tokenPool: Math.min(reserved, envInt(env, 'TOKEN_POOL', Math.max(2 * stock, 1_000), 1)),
+    pollRate: envInt(env, 'POLL_RATE', defaults.pollRate, 0),
+    pollConnections: envInt(env, 'POLL_CONNECTIONS', 16, 1, 10_000),
+    warmupMs: envInt(env, 'WARMUP_MS', 1_000, 0),
+    startLeadMs: envInt(env, 'START_LEAD_MS', 500, 0),
+    soldOutTailMs: envInt(env, 'SOLD_OUT_TAIL_MS', 1_000, 0),
+    maxRunMs: envInt(env, 'MAX_RUN_S', 60, 1) * 1000,
+    persistTimeoutMs: envInt(env, 'PERSIST_TIMEOUT_S', 30, 1) * 1000,
+    sampleIntervalMs: envInt(env, 'SAMPLE_MS', 200, 20),
+    idempotencyKeys: envBool(env, 'IDEMPOTENCY_KEYS', true),
+    baseline: envBool(env, 'BASELINE', true),
+    htmlReport: envBool(env, 'HTML_REPORT', defaults.htmlReport),
+    logLevel: envChoice(env, 'BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'warn'),
+    build: envChoice(env, 'BENCH_BUILD', ['auto', 'always', 'never'] as const, 'auto'),
+    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    resultsDir: envString(env, 'RESULTS_DIR', 'bench/results'),
+  };
+}

@@ -1,0 +1,107 @@
+import type { StockCheck } from '../load-tests/lib/invariants';
+
+/** Shapes of a benchmark run as written to `bench/results/<date>.json` and drawn by the HTML report. */
+
+export type BenchMode = 'full' | 'purchase' | 'smoke';
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** One ~200 ms sample of a sell-out. `t` is milliseconds since the sale's start (negative while buyers wait). */
+export interface Sample {
+  t: number;
+  /** From the sale's Redis hash. */
+  unitsSold: number;
+  remaining: number;
+  /** 201s the load generator has received so far. */
+  accepted: number;
+  /** Order events not yet persisted: the writer group's unread entries plus those pending acknowledgement. */
+  writerLag: number | null;
+  /** Responses per second in this interval, by outcome (`CREATED`, `SOLD_OUT`, …, `POLL` for sale views). */
+  rps: Record<string, number>;
+  /** Purchase latency in this interval, ms. */
+  latency: Percentiles | null;
+}
+
+export interface PersistResult {
+  ordersAccepted: number;
+  ordersPersisted: number;
+  /** When the last accepted order was in the database, ms after the sell-out (null: not within the timeout). */
+  lastLandedAfterSellOutMs: number | null;
+}
+
+export interface RunResult {
+  run: number;
+  target: 'service' | 'baseline';
+  saleId: string;
+  stock: number;
+  reserved: number;
+  importSeconds: number;
+  /** From the sale's start to the 201 for the last unit (null: it did not sell out within the run's limit). */
+  sellOutMs: number | null;
+  /** Purchase responses from the start to the sell-out, by outcome. */
+  sellOutWindow: { requests: number; byOutcome: Record<string, number>; requestsPerSecond: number; acceptedPerSecond: number; rejectedPerSecond: number };
+  /** Every purchase response of the run (warm-up and sold-out tail included), by outcome. */
+  byOutcome: Record<string, number>;
+  polls: { requests: number; byOutcome: Record<string, number>; latency: Percentiles | null };
+  latency: { sellOut: Percentiles | null; all: Percentiles | null };
+  /** Buyers who got more 201s than the per-user limit allows (must be 0). */
+  limitBreaches: number;
+  /** 201s beyond the stock, counted by the load generator (must be 0). */
+  clientOversold: number;
+  persist: PersistResult | null;
+  stockCheck: StockCheck | null;
+  samples: Sample[];
+}
+
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export interface TargetResult {
+  name: string;
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  redis: string;
+  database: string;
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  settings: Record<string, string | number | boolean>;
+  runs: RunResult[];
+  baseline: RunResult | null;
+  aggregate: {
+    sellOutMs: Spread | null;
+    requestsPerSecond: Spread | null;
+    acceptedPerSecond: Spread | null;
+    p99Ms: Spread | null;
+    /** Service purchase requests/s during the sell-out (median over runs) divided by the baseline's. */
+    baselineRatio: number | null;
+  };
+  targets: TargetResult[];
+  /** Correctness failures (oversold, broken stock equation, lost orders): any makes the command exit non-zero. */
+  failures: string[];
+  totalSeconds: number;
+}
