@@ -162,9 +162,17 @@ async function startNode(name: string, args: string[], env: Record<string, strin
   return { url, pid: child.pid as number, stop: () => stopChild(child) };
 }
 
-export async function startService(env: Record<string, string>, logFile: string): Promise<ChildHandle> {
+/** Starts `node dist/main.js`; with `cpuProfileFile`, preloads the profiler that SIGUSR2 toggles. */
+export async function startService(env: Record<string, string>, logFile: string, cpuProfileFile?: string): Promise<ChildHandle> {
   const port = await freePort();
-  return startNode('the service', [join(ROOT, 'dist', 'main.js')], { ...env, PORT: String(port), HOST: '127.0.0.1' }, port, '/health', logFile);
+  const profiler = cpuProfileFile ? ['--require', join(ROOT, 'bench', 'cpu-profiler.js')] : [];
+  const profileEnv: Record<string, string> = cpuProfileFile ? { BENCH_CPU_PROFILE_FILE: cpuProfileFile } : {};
+  return startNode('the service', [...profiler, join(ROOT, 'dist', 'main.js')], { ...env, ...profileEnv, PORT: String(port), HOST: '127.0.0.1' }, port, '/health', logFile);
+}
+
+/** Sends a signal to a child started here (by its pid). */
+export function signalChild(handle: ChildHandle, signal: NodeJS.Signals): void {
+  tryKill(handle.pid, signal);
 }
 
 export async function startBaseline(redisUrl: string, jwtSecret: string, logFile: string): Promise<ChildHandle> {

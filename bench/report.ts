@@ -217,6 +217,9 @@ ${sellOutChart(allRuns)}
 <h2>Each run</h2>
 ${perRun}
 ${result.baseline ? `<section><h3>baseline — sale ${escapeHtml(result.baseline.saleId)}</h3>${rpsChart(result.baseline)}${latencyChart(result.baseline)}</section>` : ''}
+${result.profile ? `<h2>Where the service's CPU went (first sell-out, ${fixed(result.profile.seconds, 1)} s profiled)</h2>
+<table><tr><th>area</th><th>self time</th></tr>${result.profile.byArea.map((share) => `<tr><td>${escapeHtml(share.name)}</td><td>${fixed(share.percent, 1)}%</td></tr>`).join('')}</table>
+<table><tr><th>function</th><th>self time</th></tr>${result.profile.byFunction.map((share) => `<tr><td>${escapeHtml(share.name)}</td><td>${fixed(share.percent, 1)}%</td></tr>`).join('')}</table>` : ''}
 <h2>Settings</h2>
 <table>${settings}</table>
 </body></html>

@@ -1,13 +1,14 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkStock, type SaleStats } from '../load-tests/lib/invariants';
 import { buyerId, runTag, saleDraft } from '../load-tests/lib/payloads';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { AdminClient } from './admin-client';
-import { ChildHandle, ensureBuilt, obtainRedis, sleep, startBaseline, startService } from './processes';
+import { ChildHandle, ensureBuilt, obtainRedis, signalChild, sleep, startBaseline, startService } from './processes';
+import { CpuProfile, summarizeProfile } from './profile-summary';
 import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
 import { benchSettings, BenchSettings } from './settings';
@@ -35,6 +36,9 @@ function parseMode(argument: string | undefined): BenchMode {
 
 interface Context {
   settings: BenchSettings;
+  service: ChildHandle;
+  /** Where the service writes its CPU profile of the first sell-out (BENCH_CPU_PROFILE=true). */
+  cpuProfileFile?: string;
   redis: Redis;
   admin: AdminClient;
   serviceUrl: string;
@@ -106,7 +110,13 @@ async function serviceRun(context: Context, run: number): Promise<RunResult> {
   const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
   await context.admin.reschedule(saleId, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
   const load = loadFor(context, 'service', run, context.serviceUrl, saleId, importSeconds, startsAt);
+  const profiling = run === 1 && context.cpuProfileFile !== undefined;
+  const profileStart = profiling ? setTimeout(() => signalChild(context.service, 'SIGUSR2'), Math.max(0, startsAt - Date.now())) : undefined;
   await load.run();
+  if (profiling) {
+    clearTimeout(profileStart);
+    signalChild(context.service, 'SIGUSR2');
+  }
   const { persist } = await awaitPersisted(context, saleId, load);
   await load.stopSampling();
   const stats = await context.admin.stats(saleId);
@@ -160,6 +170,23 @@ async function forgetSales(redis: Redis, saleIds: string[]): Promise<void> {
   }
 }
 
+/** Waits for the profiler's file to be complete and summarises it. */
+async function readProfile(file: string): Promise<BenchResult['profile']> {
+  const deadline = Date.now() + 30_000;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    const size = existsSync(file) ? statSync(file).size : -1;
+    if (size > 0 && size === lastSize) {
+      const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+      return { file, ...summary };
+    }
+    lastSize = size;
+    await sleep(250);
+  }
+  log(`no CPU profile appeared at ${file}`);
+  return null;
+}
+
 function printSpread(label: string, values: { min: number; median: number; max: number } | null, format: (value: number) => string): void {
   log(`  ${label.padEnd(22)} ${values ? `${format(values.min)} / ${format(values.median)} / ${format(values.max)}` : '–'}`);
 }
@@ -183,6 +210,7 @@ async function main(): Promise<number> {
   mkdirSync(scratch, { recursive: true });
   const databaseUrl = settings.databaseUrl ?? `sqlite:${join(scratch, 'sellout.sqlite')}`;
   const jwtSecret = randomBytes(24).toString('hex');
+  const cpuProfileFile = settings.cpuProfile ? join(resultsDir, `${stamp}-${mode}-service.cpuprofile`) : undefined;
   const service = await startService(
     {
       NODE_ENV: 'production',
@@ -194,6 +222,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: settings.logLevel,
     },
     serviceLog,
+    cpuProfileFile,
   );
   log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, log ${serviceLog})`);
 
@@ -203,16 +232,18 @@ async function main(): Promise<number> {
   const minted = Date.now();
   const authorizations = distinctIndexes(settings.tokenPool, settings.reserved).map((index) => `Bearer ${mintToken(jwtSecret, buyerId(buyerPrefix, index))}`);
   log(`minted ${authorizations.length.toLocaleString('en-US')} buyer tokens in ${((Date.now() - minted) / 1000).toFixed(1)} s`);
-  const context: Context = { settings, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
+  const context: Context = { settings, service, cpuProfileFile, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
 
   const runs: RunResult[] = [];
   let baseline: RunResult | null = null;
+  let profile: BenchResult['profile'] = null;
   try {
     for (let run = 1; run <= settings.runs; run += 1) {
       const result = await serviceRun(context, run);
       runs.push(result);
       log(runLine(result, settings.runs));
     }
+    if (cpuProfileFile) profile = await readProfile(cpuProfileFile);
     if (settings.baseline) {
       baseline = await baselineRun(context, service, jwtSecret, redisHandle.url, join(resultsDir, `${stamp}-${mode}-baseline.log`));
       log(runLine(baseline, settings.runs));
@@ -250,6 +281,7 @@ async function main(): Promise<number> {
     },
     settings: Object.fromEntries(Object.entries(settings).filter(([name]) => name !== 'redisUrl' && name !== 'databaseUrl')) as Record<string, string | number | boolean>,
     targets: evaluateTargets(partial, settings.stock),
+    profile,
     failures: failuresOf(runs, baseline),
   };
 
@@ -268,6 +300,11 @@ async function main(): Promise<number> {
   printSpread('accepted/s', result.aggregate.acceptedPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
   printSpread('p99 (ms)', result.aggregate.p99Ms, (value) => value.toFixed(1));
   if (result.aggregate.baselineRatio !== null) log(`  ${'vs baseline'.padEnd(22)} ${result.aggregate.baselineRatio.toFixed(2)}× (${Math.round(baseline?.sellOutWindow.requestsPerSecond ?? 0).toLocaleString('en-US')} req/s bare)`);
+  if (profile) {
+    log(`service CPU during the first sell-out (${profile.seconds.toFixed(1)} s profiled, ${profile.file}):`);
+    log(`  by area:     ${profile.byArea.slice(0, 10).map((share) => `${share.name} ${share.percent.toFixed(1)}%`).join(', ')}`);
+    for (const share of profile.byFunction.slice(0, 12)) log(`  ${share.percent.toFixed(1).padStart(5)}%  ${share.name}`);
+  }
   log('targets:');
   for (const target of result.targets) log(`  ${target.met ? 'MET   ' : 'MISSED'} ${target.name}: ${target.value} (wanted ${target.target})`);
   for (const failure of result.failures) log(`FAILURE: ${failure}`);

@@ -30,6 +30,8 @@ export interface BenchSettings {
   redisUrl: string | undefined;
   databaseUrl: string | undefined;
   resultsDir: string;
+  /** Profile the service's CPU during the first sell-out and print where the time went. */
+  cpuProfile: boolean;
 }
 
 const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean }> = {
@@ -66,5 +68,6 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     redisUrl: env.REDIS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     resultsDir: envString(env, 'RESULTS_DIR', 'bench/results'),
+    cpuProfile: envBool(env, 'BENCH_CPU_PROFILE', false),
   };
 }

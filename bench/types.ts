@@ -101,6 +101,8 @@ export interface BenchResult {
     baselineRatio: number | null;
   };
   targets: TargetResult[];
+  /** Where the service's CPU time went during the first sell-out (BENCH_CPU_PROFILE=true). */
+  profile?: { file: string; seconds: number; byArea: { name: string; percent: number }[]; byFunction: { name: string; percent: number }[] } | null;
   /** Correctness failures (oversold, broken stock equation, lost orders): any makes the command exit non-zero. */
   failures: string[];
   totalSeconds: number;
