@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { WebModule } from './web/web.module';
 import { PurchaseModule } from './purchase/purchase.module';
 import { SalesModule } from './sales/sales.module';
+import { ReservationsModule } from './reservations/reservations.module';
 import { FcodesModule } from './fcodes/fcodes.module';
 import { OrdersModule } from './orders/orders.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
@@ -58,6 +59,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         SalesModule,
+        ReservationsModule,
         PurchaseModule,
         FcodesModule,
         OrdersModule,
