@@ -84,13 +84,24 @@ export class TestApp {
   }
 }
 
+/**
+ * Test files in parallel workers share the run's Redis, and every app's expiry sweeper acts on each sale
+ * it finds there by its own test clock: one Redis database per worker keeps one file's clock away from
+ * another file's orders.
+ */
+function workerRedisUrl(): string {
+  const url = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${Number(process.env.JEST_WORKER_ID ?? '1') % 16}`;
+  return url.toString();
+}
+
 /** Configuration for a test app: the private test Redis and the run's database (see global-setup). */
 export function testConfig(options: TestAppOptions = {}): { config: AppConfig; sqliteFile?: string } {
   const sqliteFile = process.env.TEST_DATABASE_URL ? undefined : (options.sqliteFile ?? join(tmpdir(), `sellout-test-${randomBytes(6).toString('hex')}.sqlite`));
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: workerRedisUrl(),
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? `sqlite:${sqliteFile}`,
     ORDER_WRITER_BLOCK_MS: '50',
     ORDER_WRITER_CLAIM_IDLE_MS: '500',
