@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hashFcode, formatFcode, generateFcode } from '../src/fcodes/fcode-codec';
-import { newSaleId } from '../src/common/ids';
 import { ExpirySweeper } from '../src/orders/expiry-sweeper';
 import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
 import { TestPaymentProvider } from '../src/payments/test-payment.provider';
 import { RedisKeys } from '../src/redis/redis-keys';
+import { createSale, openSale } from './support/sales';
 import { TestApp, TestResponse } from './support/test-app';
 
 /** Shared set-up of the order lifecycle tests: a live sale, buyers, and views of its Redis state. */
@@ -23,41 +23,20 @@ export interface LiveSale {
 }
 
 /**
- * A sale that is live at the app clock's current time, open to every buyer (no reservation needed),
- * in the Redis layout of src/redis/redis-keys.ts, as the sales module loads it.
+ * A sale created through the admin API, open to every buyer (no reservation needed), with the app's
+ * clock moved to its start so that it is live.
  */
 export async function createLiveSale(app: TestApp, options: LiveSaleOptions): Promise<LiveSale> {
-  const now = app.clock.now();
-  const saleId = newSaleId(now);
-  const paymentWindowMs = (options.paymentWindowSeconds ?? 900) * 1000;
-  const fcodeStock = options.fcodeStock ?? 0;
-  await app.redis.hset(RedisKeys.forSale(saleId).sale, {
-    reservationOpensAt: now - 3_000,
-    reservationClosesAt: now - 2_000,
-    fcodeOpensAt: now - 2_000,
-    startsAt: now - 1_000,
-    endsAt: now + 24 * 3_600_000,
-    paused: 0,
-    reservationRequired: 0,
+  const sale = await createSale(app, {
+    stock: options.stock,
+    fcodeStock: options.fcodeStock ?? 0,
     perUserLimit: options.perUserLimit ?? 1,
-    priceCents: options.priceCents ?? 69_900,
-    currency: 'CNY',
-    paymentWindowMs,
-    general: options.stock,
-    fcode: fcodeStock,
-    generalRemaining: options.stock,
-    fcodeRemaining: fcodeStock,
-    unitsSold: 0,
-    accepted: 0,
-    pending_payment: 0,
-    paid: 0,
-    expired: 0,
-    cancelled: 0,
-    fcodesRedeemed: 0,
-    stockVersion: 0,
+    reservationRequired: false,
+    priceCents: options.priceCents,
+    paymentWindowSeconds: options.paymentWindowSeconds ?? 900,
   });
-  await app.redis.sadd(RedisKeys.salesIndex, saleId);
-  return { saleId, paymentWindowMs };
+  openSale(app, sale);
+  return { saleId: sale.id, paymentWindowMs: sale.paymentWindowSeconds * 1000 };
 }
 
 /** Issues an F-code for the sale (as the F-code module stores it) and returns it as a buyer types it. */
