@@ -1,6 +1,6 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorNotice } from '../shared/components';
-import { formatCount } from '../shared/format';
+import { describeDuration, formatCount } from '../shared/format';
 import { usePolling } from '../shared/hooks';
 import { serverClock } from '../shared/server-clock';
 import type { SaleStats } from '../shared/types';
@@ -17,15 +17,34 @@ export function stockEquation(stats: SaleStats): { holds: boolean; left: number 
   return { holds: left === stats.unitsSold, left };
 }
 
+/** Follows an element's width, so the chart is drawn at its real size and its labels stay readable. */
+function useWidth<T extends HTMLElement>(fallback: number) {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return undefined;
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width) || fallback));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return { ref, width };
+}
+
 function UnitsChart(props: { samples: Sample[]; totalStock: number }) {
-  const geometry = chartGeometry(props.samples, props.totalStock);
+  const { ref, width } = useWidth<HTMLElement>(640);
+  const chartWidth = Math.max(280, Math.min(width, 1200));
+  const geometry = chartGeometry(props.samples, props.totalStock, chartWidth, chartWidth < 480 ? 200 : 260);
   const last = props.samples[props.samples.length - 1];
   const first = props.samples[0];
-  const summary = last
-    ? `Units sold rose from ${formatCount(first.unitsSold)} to ${formatCount(last.unitsSold)} over the last ${Math.round((last.at - first.at) / 1000)} seconds.`
-    : 'No samples yet.';
+  let summary = 'No figures yet.';
+  if (last && last.unitsSold !== first.unitsSold) {
+    summary = `Units sold went from ${formatCount(first.unitsSold)} to ${formatCount(last.unitsSold)} in ${describeDuration(last.at - first.at)}.`;
+  } else if (last) {
+    summary = `${formatCount(last.unitsSold)} units sold; no change in ${describeDuration(last.at - first.at)}.`;
+  }
   return (
-    <figure class="chart-figure">
+    <figure class="chart-figure" ref={ref}>
       <svg
         class="chart"
         viewBox={`0 0 ${geometry.width} ${geometry.height}`}
@@ -55,13 +74,13 @@ function UnitsChart(props: { samples: Sample[]; totalStock: number }) {
         {geometry.area ? <path class="area" d={geometry.area} /> : null}
         {geometry.line ? <path class="line" d={geometry.line} data-testid="units-line" /> : null}
       </svg>
-      <figcaption class="muted">{summary} Time since this view opened.</figcaption>
+      <figcaption class="muted">{summary} The time axis starts when this view opened.</figcaption>
     </figure>
   );
 }
 
 /** The live view of a sale: `GET …/stats` every second while the sale runs. */
-export function LiveStats(props: { saleId: string; running: boolean }) {
+export function LiveStats(props: { saleId: string; running: boolean; onStats?: (stats: SaleStats) => void }) {
   const [stats, setStats] = useState<SaleStats | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const samples = useRef<Sample[]>([]);
@@ -74,6 +93,7 @@ export function LiveStats(props: { saleId: string; running: boolean }) {
         const { stats: fresh, receivedAt } = await fetchStats(token, props.saleId);
         samples.current = [...samples.current, { at: receivedAt + serverClock.offset, unitsSold: fresh.unitsSold }].slice(-MAX_SAMPLES);
         setStats(fresh);
+        props.onStats?.(fresh);
         setError(undefined);
       } catch (caught) {
         setError(caught);
@@ -90,7 +110,7 @@ export function LiveStats(props: { saleId: string; running: boolean }) {
   return (
     <div class="stack" data-testid="live-stats">
       {error !== undefined ? <ErrorNotice error={error} /> : null}
-      <div class="form-grid">
+      <div class="stats-grid">
         <table>
           <caption class="muted">Stock</caption>
           <tbody>

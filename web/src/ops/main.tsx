@@ -57,4 +57,7 @@ function OpsConsole() {
   );
 }
 
-render(<OpsConsole />, document.getElementById('app') as HTMLElement);
+const root = document.getElementById('app') as HTMLElement;
+// Preact renders next to existing children: drop the "Loading…" placeholder first.
+root.replaceChildren();
+render(<OpsConsole />, root);

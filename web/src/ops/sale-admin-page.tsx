@@ -4,7 +4,7 @@ import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useFocusOnMount } fro
 import { formatCount, formatDateTime, formatMoney, fromDateTimeLocal } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, isOver, nextMilestone, timesOf } from '../shared/sale-timeline';
-import type { FcodeBatch, Sale } from '../shared/types';
+import type { FcodeBatch, Sale, SaleStats } from '../shared/types';
 import { opsTokens } from './context';
 import { LiveStats } from './live-stats';
 import { addStock, downloadFcodesCsv, fetchAdminSale, importReservationsCsv, issueFcodes, pauseSale, resumeSale, updateSale } from './ops-api';
@@ -44,7 +44,7 @@ function PauseControl(props: { sale: Sale; onChange: (sale: Sale) => void }) {
   );
 }
 
-function StockControl(props: { sale: Sale; onChange: (sale: Sale) => void }) {
+function StockControl(props: { sale: Sale; stats: SaleStats | undefined; onChange: (sale: Sale) => void }) {
   const [add, setAdd] = useState('');
   const [pool, setPool] = useState<'general' | 'fcode'>('general');
   const [problem, setProblem] = useState<string | undefined>(undefined);
@@ -52,6 +52,8 @@ function StockControl(props: { sale: Sale; onChange: (sale: Sale) => void }) {
   const [done, setDone] = useState<string | undefined>(undefined);
   const addId = useId();
   const poolId = useId();
+  // The live figures (every second) are fresher than the sale (every few seconds).
+  const pools = props.stats?.stock ?? { general: props.sale.stock, fcode: props.sale.fcodeStock, generalRemaining: props.sale.remaining, fcodeRemaining: props.sale.fcodeRemaining };
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
@@ -75,12 +77,12 @@ function StockControl(props: { sale: Sale; onChange: (sale: Sale) => void }) {
     <form onSubmit={submit} noValidate aria-labelledby="stock-heading">
       <h2 id="stock-heading">Add or remove stock</h2>
       <p class="muted">
-        General: {formatCount(props.sale.remaining)} of {formatCount(props.sale.stock)} left · F-code: {formatCount(props.sale.fcodeRemaining)} of {formatCount(props.sale.fcodeStock)} left.
+        General: {formatCount(pools.generalRemaining)} of {formatCount(pools.general)} left · F-code: {formatCount(pools.fcodeRemaining)} of {formatCount(pools.fcode)} left.
         Allowed at any time; a pool never goes below 0.
       </p>
       <div class="form-grid">
         <div class="field">
-          <label for={addId}>Units</label>
+          <label for={addId}>Units to add or remove</label>
           <input
             id={addId}
             name="add"
@@ -347,6 +349,7 @@ export function SaleAdminPage(props: { saleId: string }) {
   const [loadError, setLoadError] = useState<unknown>(undefined);
   // The edit form starts again from the server's values whenever a save or a reload replaces them.
   const [formVersion, setFormVersion] = useState(0);
+  const [stats, setStats] = useState<SaleStats | undefined>(undefined);
   const notFound = loadError instanceof ApiError && loadError.code === 'SALE_NOT_FOUND';
 
   usePolling(
@@ -376,7 +379,8 @@ export function SaleAdminPage(props: { saleId: string }) {
     );
   }
 
-  const phase = currentPhase(sale, now);
+  // The stats say within a second when a running sale sells out; the sale poll is slower.
+  const phase = stats !== undefined && stats.saleId === sale.id && (stats.phase === 'sold_out' || stats.phase === 'live') && currentPhase(sale, now) === 'live' ? stats.phase : currentPhase(sale, now);
   const milestone = nextMilestone(sale, now);
   const locked = now >= timesOf(sale).fcodeOpensAt;
   const over = isOver(sale, now);
@@ -413,12 +417,12 @@ export function SaleAdminPage(props: { saleId: string }) {
 
       <section class="card" aria-labelledby="live-heading">
         <h2 id="live-heading">Live view</h2>
-        <LiveStats saleId={sale.id} running={!over} />
+        <LiveStats saleId={sale.id} running={!over} onStats={setStats} />
       </section>
 
       <div class="two-columns">
         <section class="card">
-          <StockControl sale={sale} onChange={setSale} />
+          <StockControl sale={sale} stats={stats} onChange={setSale} />
         </section>
         <section class="card">
           <ReservationImport sale={sale} />

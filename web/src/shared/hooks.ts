@@ -1,14 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { serverClock } from './server-clock';
 
-/** Server time, refreshed every `intervalMs` (for countdowns and buttons that turn on by themselves). */
+/**
+ * Server time for this render, with a re-render every `intervalMs` (countdowns, buttons that turn on by
+ * themselves). Read at render time rather than kept in state, so a render caused by fresh data never
+ * shows a time from before that data synced the clock.
+ */
 export function useServerNow(intervalMs = 250): number {
-  const [now, setNow] = useState(() => serverClock.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = setInterval(() => setNow(serverClock.now()), intervalMs);
+    const timer = setInterval(() => setTick((tick) => tick + 1), intervalMs);
     return () => clearInterval(timer);
   }, [intervalMs]);
-  return now;
+  return serverClock.now();
 }
 
 export interface PollingOptions {

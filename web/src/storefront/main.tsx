@@ -56,4 +56,7 @@ function Storefront() {
   );
 }
 
-render(<Storefront />, document.getElementById('app') as HTMLElement);
+const root = document.getElementById('app') as HTMLElement;
+// Preact renders next to existing children: drop the "Loading…" placeholder first.
+root.replaceChildren();
+render(<Storefront />, root);
