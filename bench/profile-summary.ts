@@ -53,8 +53,11 @@ export function summarizeProfile(profile: CpuProfile, limit = 15): ProfileSummar
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const hits = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
-    // Weight each sample by the time until the next one (samples are not evenly spaced).
-    profile.samples.forEach((id, index) => hits.set(id, (hits.get(id) ?? 0) + (profile.timeDeltas?.[index + 1] ?? 0)));
+    // A sample stands for the time until the next one (samples are not evenly spaced); the last one for
+    // the average interval.
+    const deltas = profile.timeDeltas;
+    const average = deltas.reduce((sum, delta) => sum + delta, 0) / Math.max(1, deltas.length);
+    profile.samples.forEach((id, index) => hits.set(id, (hits.get(id) ?? 0) + (deltas[index + 1] ?? average)));
   } else {
     for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
   }

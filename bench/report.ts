@@ -195,7 +195,7 @@ export function renderReport(result: BenchResult): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#111827;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:right}th{background:#f9fafb}
-td:first-child,th:first-child{text-align:left}tr.missed td{background:#fef2f2}tr.met td{background:#f0fdf4}
+td:first-child,th:first-child,table.text td,table.text th{text-align:left}tr.missed td{background:#fef2f2}tr.met td{background:#f0fdf4}
 .failures{background:#fef2f2;border:1px solid #fecaca;padding:8px 12px}.ok{background:#f0fdf4;border:1px solid #bbf7d0;padding:8px 12px}
 svg{display:block;margin:8px 0}svg .title{font-size:13px;font-weight:600}svg .tick,svg .legend{font-size:11px;fill:#374151}svg .label{font-size:11px;fill:#6b7280}
 svg .grid{stroke:#f3f4f6}svg .axis{stroke:#9ca3af}svg .muted{fill:#9ca3af}
@@ -206,7 +206,7 @@ ${result.machine.cpus} × ${escapeHtml(result.machine.cpuModel)} · Node ${escap
 load average before ${result.machine.loadAverageBefore.map((value) => value.toFixed(2)).join(' ')}, after ${result.machine.loadAverageAfter.map((value) => value.toFixed(2)).join(' ')}</p>
 ${result.failures.length > 0 ? `<div class="failures"><strong>Correctness failures</strong><ul>${result.failures.map((failure) => `<li>${escapeHtml(failure)}</li>`).join('')}</ul></div>` : '<div class="ok">No oversold unit, the stock equation held, and every accepted order was persisted.</div>'}
 <h2>Targets</h2>
-<table><tr><th></th><th>target</th><th>wanted</th><th>measured</th></tr>${targets}</table>
+<table class="text"><tr><th></th><th>target</th><th>wanted</th><th>measured</th></tr>${targets}</table>
 <h2>Runs</h2>
 <table><tr><th>run</th><th>sell-out</th><th>req/s</th><th>accepted/s</th><th>rejected/s</th><th>p50 ms</th><th>p99 ms</th><th>oversold</th><th>persisted</th><th>last order landed after sell-out</th></tr>
 ${allRuns.map(runRow).join('')}</table>
@@ -221,7 +221,7 @@ ${result.profile ? `<h2>Where the service's CPU went (first sell-out, ${fixed(re
 <table><tr><th>area</th><th>self time</th></tr>${result.profile.byArea.map((share) => `<tr><td>${escapeHtml(share.name)}</td><td>${fixed(share.percent, 1)}%</td></tr>`).join('')}</table>
 <table><tr><th>function</th><th>self time</th></tr>${result.profile.byFunction.map((share) => `<tr><td>${escapeHtml(share.name)}</td><td>${fixed(share.percent, 1)}%</td></tr>`).join('')}</table>` : ''}
 <h2>Settings</h2>
-<table>${settings}</table>
+<table class="text">${settings}</table>
 </body></html>
 `;
 }

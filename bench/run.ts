@@ -119,6 +119,7 @@ async function serviceRun(context: Context, run: number): Promise<RunResult> {
   }
   const { persist } = await awaitPersisted(context, saleId, load);
   await load.stopSampling();
+  if (load.samplingError) log(`  sampling Redis failed at least once: ${load.samplingError}`);
   const stats = await context.admin.stats(saleId);
   return { ...load.result(), persist, stockCheck: checkStock(stats) };
 }

@@ -55,6 +55,8 @@ export class SellOutLoad {
   private lastBucket: LatencyBucket = 'warmup';
   private lastSampleAt = 0;
   private sampling = false;
+  /** The first error a sample met (the run goes on; the report shows fewer samples). */
+  samplingError: string | undefined;
   private sampler: NodeJS.Timeout | undefined;
   private idempotencySequence = 0;
   private readonly keyPrefix = `bench-${process.pid}-${Date.now().toString(36)}-`;
@@ -68,7 +70,11 @@ export class SellOutLoad {
     const options = this.options;
     await sleep(Math.max(0, options.startsAt - options.warmupMs - Date.now()));
     this.lastSampleAt = Date.now();
-    this.sampler = setInterval(() => void this.sample(), options.sampleIntervalMs);
+    this.sampler = setInterval(() => {
+      this.sample().catch((error: unknown) => {
+        this.samplingError ??= error instanceof Error ? error.message : String(error);
+      });
+    }, options.sampleIntervalMs);
 
     const purchases = this.startPurchases();
     const polls = options.pollRate > 0 ? this.startPolls() : undefined;
@@ -183,12 +189,13 @@ export class SellOutLoad {
     this.sampling = true;
     try {
       const keys = RedisKeys.forSale(this.options.saleId);
-      const [[, sale], [groupsError, groups], [, streamLength]] = (await this.options.redis
+      const [[saleError, sale], [groupsError, groups], [, streamLength]] = (await this.options.redis
         .pipeline()
         .hmget(keys.sale, 'unitsSold', 'generalRemaining', 'fcodeRemaining')
         .xinfo('GROUPS', keys.events)
         .xlen(keys.events)
         .exec()) as [Error | null, unknown][];
+      if (saleError) throw saleError;
       const [unitsSold, generalRemaining, fcodeRemaining] = (sale as (string | null)[]).map((value) => Number(value ?? 0));
       const now = Date.now();
       const elapsedSeconds = Math.max(0.001, (now - this.lastSampleAt) / 1000);

@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { areaOf, summarizeProfile } from '../bench/profile-summary';
+import { lineChart, niceTicks, renderReport } from '../bench/report';
+import { writerLagOf } from '../bench/sell-out';
+import { percentile, percentiles, spread } from '../bench/statistics';
+import { aggregateRuns, evaluateTargets, failuresOf, oneLineSummary, runLine } from '../bench/summary';
+import { distinctIndexes, mintToken } from '../bench/tokens';
+import type { BenchResult, RunResult } from '../bench/types';
+import * as jwt from 'jsonwebtoken';
+
+// The benchmark's pure parts, on a recorded `npm run bench:smoke` result: if the report generation or
+// the summaries rot, this fails without anyone having to run a benchmark.
+const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'bench', 'fixtures', 'smoke-result.json'), 'utf8')) as BenchResult;
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+describe('benchmark report', () => {
+  describe('renderReport', () => {
+    const html = renderReport(fixture);
+
+    it('is one self-contained page: no script, no external asset', () => {
+      expect(html.startsWith('<!doctype html>')).toBe(true);
+      expect(html).not.toMatch(/<script/i);
+      expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+      expect(html).not.toMatch(/<link/i);
+    });
+
+    it('draws the sell-out curve, and rps, latency and writer lag for each run', () => {
+      expect(html).toContain('Sell-out curve: units sold since the start');
+      expect(html).toContain('Responses per second by outcome (run 1)');
+      expect(html).toContain('Purchase latency percentiles (run 1)');
+      expect(html).toContain('Order-writer lag: accepted orders not yet in the database (run 1)');
+      expect(html).toContain('Responses per second by outcome (baseline)');
+      expect(html.match(/<svg /g)).toHaveLength(6);
+    });
+
+    it('plots every sample of the sell-out from the start on', () => {
+      const curve = /<svg[^]*?Sell-out curve[^]*?<\/svg>/.exec(html)?.[0] ?? '';
+      const firstPath = /<path d="([^"]+)"/.exec(curve)?.[1] ?? '';
+      const sinceStart = fixture.runs[0].samples.filter((sample) => sample.t >= 0).length;
+      expect(firstPath.match(/[ML]/g)).toHaveLength(sinceStart);
+    });
+
+    it('lists the targets, the runs and the settings it was run with', () => {
+      for (const target of fixture.targets) expect(html).toContain(target.name);
+      expect(html).toContain('<td>run 1</td><td>7.53 s</td>');
+      expect(html).toContain('<td>baseline</td>');
+      expect(html).toContain('<td>connections</td><td>32</td>');
+      expect(html).toContain('No oversold unit, the stock equation held');
+    });
+
+    it('shows correctness failures instead of the all-clear', () => {
+      const failed = copy(fixture);
+      failed.failures = ['run 1: 3 unit(s) oversold <script>'];
+      const page = renderReport(failed);
+      expect(page).toContain('Correctness failures');
+      expect(page).toContain('run 1: 3 unit(s) oversold &lt;script&gt;');
+      expect(page).not.toContain('No oversold unit');
+    });
+
+    it('adds the CPU profile when one was taken', () => {
+      const profiled = copy(fixture);
+      profiled.profile = { file: 'x.cpuprofile', seconds: 7.5, byArea: [{ name: 'ioredis', percent: 12.5 }], byFunction: [{ name: 'verify token.service:20', percent: 9 }] };
+      expect(renderReport(profiled)).toContain('<td>ioredis</td><td>12.5%</td>');
+    });
+  });
+
+  describe('lineChart', () => {
+    it('says so when there is nothing to draw', () => {
+      expect(lineChart({ title: 'Empty', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', color: '#000', points: [] }] })).toContain('no data');
+    });
+
+    it('escapes titles and series names', () => {
+      const svg = lineChart({ title: 'a < b', xLabel: 'x', yLabel: 'y', series: [{ name: '"quoted"', color: '#000', points: [[0, 1], [1, 2]] }] });
+      expect(svg).toContain('a &lt; b');
+      expect(svg).toContain('&quot;quoted&quot;');
+    });
+  });
+
+  describe('niceTicks', () => {
+    it('steps by 1, 2 or 5 times a power of ten and covers the range', () => {
+      expect(niceTicks(0, 100_000)).toEqual([0, 20_000, 40_000, 60_000, 80_000, 100_000]);
+      expect(niceTicks(-0.5, 8.7)).toEqual([0, 2, 4, 6, 8]);
+      expect(niceTicks(3, 3)).toEqual([3, 3.2, 3.4, 3.6, 3.8, 4]);
+    });
+  });
+});
+
+describe('benchmark summaries', () => {
+  it('aggregates, targets and failures match what the run recorded', () => {
+    expect(aggregateRuns(fixture.runs, fixture.baseline)).toEqual(fixture.aggregate);
+    expect(evaluateTargets(fixture, fixture.runs[0].stock)).toEqual(fixture.targets);
+    expect(failuresOf(fixture.runs, fixture.baseline)).toEqual([]);
+  });
+
+  it('compares the service with the baseline by purchase requests per second', () => {
+    const aggregate = aggregateRuns(fixture.runs, fixture.baseline);
+    expect(aggregate.baselineRatio).toBeCloseTo(fixture.runs[0].sellOutWindow.requestsPerSecond / (fixture.baseline as RunResult).sellOutWindow.requestsPerSecond, 10);
+    expect(aggregateRuns(fixture.runs, null).baselineRatio).toBeNull();
+  });
+
+  describe('failuresOf', () => {
+    const withRun = (change: (run: RunResult) => void) => {
+      const run = copy(fixture.runs[0]);
+      change(run);
+      return failuresOf([run], null);
+    };
+
+    it('fails on units oversold, seen by the client or by the stats', () => {
+      expect(withRun((run) => (run.clientOversold = 2))).toEqual(['run 1: 2 unit(s) oversold']);
+      expect(withRun((run) => run.stockCheck && (run.stockCheck.oversold = 1))).toEqual(['run 1: 1 unit(s) oversold']);
+    });
+
+    it('fails on a broken stock equation', () => {
+      expect(withRun((run) => run.stockCheck && Object.assign(run.stockCheck, { equationHolds: false, violations: ['stock equation broken: …'] }))).toEqual(['run 1: stock equation broken (stock equation broken: …)']);
+    });
+
+    it('fails on a buyer past the limit, on lost orders and on unexpected answers', () => {
+      expect(withRun((run) => (run.limitBreaches = 1))).toEqual(['run 1: 1 buyer(s) got more than the per-user limit']);
+      expect(withRun((run) => run.persist && (run.persist.ordersPersisted -= 1))).toEqual(['run 1: 1999 of 2000 accepted orders in the database']);
+      expect(withRun((run) => (run.byOutcome.HTTP_500 = 4))).toEqual(['run 1: unexpected responses HTTP_500×4']);
+      expect(withRun((run) => (run.polls.byOutcome.POLL_503 = 1))).toEqual(['run 1: unexpected sale-view responses POLL_503×1']);
+    });
+  });
+
+  it('prints a line per run and a one-line summary', () => {
+    expect(runLine(fixture.runs[0], 1)).toMatch(/^run 1\/1 {2}sold 2,000 in 7\.53 s: 372 req\/s .* oversold 0; persisted 2,000\/2,000, last \+1\.16 s$/);
+    expect(oneLineSummary(fixture)).toMatch(/^bench smoke: sell-out 7\.53 s .* 0 oversold, .*0\.44× baseline; targets 2\/5; .* OK$/);
+  });
+});
+
+describe('benchmark helpers', () => {
+  it('computes nearest-rank percentiles and min/median/max', () => {
+    const values = Array.from({ length: 100 }, (_, index) => 100 - index);
+    expect(percentile(Float64Array.from(values).sort(), 0.99)).toBe(99);
+    expect(percentiles(values)).toEqual({ count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
+    expect(percentiles([])).toBeNull();
+    expect(spread([3, Number.NaN, 1, 2, 10])).toEqual({ min: 1, median: 2.5, max: 10 });
+    expect(spread([Number.NaN])).toBeNull();
+  });
+
+  it('reads the writer lag from XINFO GROUPS, or the whole stream before the group exists', () => {
+    const group = ['name', 'order-writers', 'consumers', 1, 'pending', 7, 'last-delivered-id', '1-0', 'entries-read', 10, 'lag', 5];
+    expect(writerLagOf([group], 99)).toBe(12);
+    expect(writerLagOf([['name', 'someone-else', 'pending', 1, 'lag', 1]], 99)).toBe(99);
+    expect(writerLagOf(undefined, 0)).toBe(0);
+    expect(writerLagOf([[...group.slice(0, 10), 'lag', null]], 99)).toBeNull();
+  });
+
+  it('draws distinct buyers without listing them all', () => {
+    const drawn = distinctIndexes(1000, 1_000_000);
+    expect(new Set(drawn).size).toBe(1000);
+    expect(drawn.every((index) => Number.isInteger(index) && index >= 0 && index < 1_000_000)).toBe(true);
+    expect(distinctIndexes(5, 5).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(() => distinctIndexes(6, 5)).toThrow('cannot draw');
+  });
+
+  it('mints tokens a standard JWT library verifies', () => {
+    expect(jwt.verify(mintToken('secret-0123456789abcdef', 'bench-1'), 'secret-0123456789abcdef', { algorithms: ['HS256'] })).toMatchObject({ sub: 'bench-1' });
+    expect(jwt.verify(mintToken('secret-0123456789abcdef', 'ops', ['ops']), 'secret-0123456789abcdef')).toMatchObject({ sub: 'ops', roles: ['ops'] });
+  });
+
+  it('sums a CPU profile by area and function', () => {
+    const node = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 9 }, children });
+    const summary = summarizeProfile({
+      nodes: [node(1, '(root)', ''), node(2, 'verify', 'file:///app/dist/auth/token.service.js'), node(3, 'write', 'file:///app/node_modules/ioredis/built/Redis.js'), node(4, '(garbage collector)', '')],
+      samples: [2, 2, 3, 4],
+      timeDeltas: [100, 100, 100, 100],
+      startTime: 0,
+      endTime: 400_000,
+    });
+    expect(summary.seconds).toBeCloseTo(0.4);
+    expect(summary.byArea).toEqual([
+      { name: 'service: auth/token.service', percent: 50 },
+      { name: 'ioredis', percent: 25 },
+      { name: '(garbage collector)', percent: 25 },
+    ]);
+    expect(summary.byFunction[0].name).toBe('verify auth/token.service:10');
+    expect(areaOf('file:///x/node_modules/@nestjs/core/router/a.js', 'f')).toBe('@nestjs/core');
+    expect(areaOf('node:internal/streams/writable', 'f')).toBe('node internals');
+  });
+});
