@@ -14,17 +14,31 @@ const TAG_BYTES = 16;
  */
 export class FcodeCipher {
   private readonly key: Buffer;
+  /** IVs are cut from one block of random bytes at a time: a batch encrypts up to 100,000 codes. */
+  private ivPool = Buffer.alloc(0);
+  private ivOffset = 0;
 
   constructor(secret: string) {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'sellout', 'fcode-export-encryption-v1', 32));
   }
 
   encrypt(normalizedCode: string, codeHash: string): string {
-    const iv = randomBytes(IV_BYTES);
+    const iv = this.nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(codeHash, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(normalizedCode, 'utf8'), cipher.final()]);
     return `${VERSION}.${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url')}`;
+  }
+
+  private nextIv(): Buffer {
+    if (this.ivOffset + IV_BYTES > this.ivPool.length) {
+      this.ivPool = randomBytes(IV_BYTES * 4096);
+      this.ivOffset = 0;
+    }
+    // A copy, so that no two ciphertexts can ever share the pool's memory.
+    const iv = Buffer.from(this.ivPool.subarray(this.ivOffset, this.ivOffset + IV_BYTES));
+    this.ivOffset += IV_BYTES;
+    return iv;
   }
 
   /** Throws when the value was not produced by `encrypt` with this secret for this code hash. */

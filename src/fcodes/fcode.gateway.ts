@@ -2,11 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 import { SellException } from '../common/errors/sell.exception';
+import { runScript } from '../redis/lua-scripts';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
 /** Commands per pipeline round trip: big enough for speed, small enough not to stall other clients. */
 const PIPELINE_CHUNK = 5000;
+/** Codes per fcode-issue.lua or fcode-states.lua call: about a millisecond of Redis time each. */
+const SCRIPT_CHUNK = 1000;
 
 export interface FcodeRedisState {
   codeHash: string;
@@ -32,16 +35,25 @@ export interface FcodeLiveState {
 export class FcodeGateway {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
 
-  /** Writes issued codes, pipelined; throws on the first failed command. */
+  /** Writes issued codes (a script call per SCRIPT_CHUNK codes, all sent at once); throws on a failure. */
   async writeIssued(saleId: string, codes: FcodeRedisState[]): Promise<void> {
     const keys = RedisKeys.forSale(saleId);
-    for (let start = 0; start < codes.length; start += PIPELINE_CHUNK) {
-      const pipeline = this.redis.pipeline();
-      for (const code of codes.slice(start, start + PIPELINE_CHUNK)) {
-        pipeline.hset(keys.fcode(code.codeHash), 'userId', code.userId, 'expiresAt', code.expiresAt, 'status', 'issued', 'orderId', '');
-      }
-      await execOrThrow(pipeline);
+    const calls: Promise<unknown>[] = [];
+    for (let start = 0; start < codes.length; start += SCRIPT_CHUNK) {
+      const chunk = codes.slice(start, start + SCRIPT_CHUNK);
+      calls.push(
+        runScript(
+          this.redis,
+          'fcode-issue',
+          chunk.map((code) => keys.fcode(code.codeHash)),
+          chunk.flatMap((code) => [code.userId, code.expiresAt]),
+        ),
+      );
     }
+    // Settle every call before reporting, so that a clean-up after a failure runs after the last write.
+    const outcomes = await Promise.allSettled(calls);
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw asUnavailable(failure.reason);
   }
 
   /** Removes codes written by an issuance that did not commit. */
@@ -67,14 +79,13 @@ export class FcodeGateway {
   /** The hot-path state of each code, in the order of `codeHashes`. */
   async liveStates(saleId: string, codeHashes: string[]): Promise<FcodeLiveState[]> {
     const keys = RedisKeys.forSale(saleId);
+    const calls: Promise<string[]>[] = [];
+    for (let start = 0; start < codeHashes.length; start += SCRIPT_CHUNK) {
+      calls.push(runScript<string[]>(this.redis, 'fcode-states', codeHashes.slice(start, start + SCRIPT_CHUNK).map((codeHash) => keys.fcode(codeHash)), []));
+    }
     const states: FcodeLiveState[] = [];
-    for (let start = 0; start < codeHashes.length; start += PIPELINE_CHUNK) {
-      const pipeline = this.redis.pipeline();
-      for (const codeHash of codeHashes.slice(start, start + PIPELINE_CHUNK)) pipeline.hmget(keys.fcode(codeHash), 'status', 'orderId');
-      for (const reply of await execOrThrow(pipeline)) {
-        const [status, orderId] = reply as (string | null)[];
-        states.push({ present: status !== null, void: status === 'void', orderId: orderId ?? '' });
-      }
+    for (const reply of await Promise.all(calls)) {
+      for (let index = 0; index < reply.length; index += 2) states.push({ present: reply[index] !== '', void: reply[index] === 'void', orderId: reply[index + 1] });
     }
     return states;
   }
@@ -92,7 +103,11 @@ async function execOrThrow(pipeline: ChainableCommander): Promise<unknown[]> {
   const replies = await pipeline.exec();
   if (replies === null) throw new Error('Redis transaction was aborted');
   return replies.map(([error, reply]) => {
-    if (error) throw UNAVAILABLE_REPLY.test(error.message) ? SellException.unavailable('Redis') : error;
+    if (error) throw asUnavailable(error);
     return reply;
   });
+}
+
+function asUnavailable(error: unknown): unknown {
+  return error instanceof Error && UNAVAILABLE_REPLY.test(error.message) ? SellException.unavailable('Redis') : error;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 import { FcodeBatchEntity } from './fcode-batch.entity';
-import { FcodeEntity } from './fcode.entity';
+import { FcodeEntity, FcodeStatus } from './fcode.entity';
 
 /** Columns written per code row; keeps multi-row inserts under each database's bound-parameter limit. */
 const COLUMNS_PER_CODE = 9;
@@ -27,16 +27,22 @@ export class FcodeRepository {
 
   async insertBatch(manager: EntityManager, batch: FcodeBatchEntity, codes: FcodeEntity[]): Promise<void> {
     await manager.createQueryBuilder().insert().into(FcodeBatchEntity).values(batch).execute();
+    // Plain multi-row INSERTs: TypeORM's insert builder spends seconds naming and escaping 100,000 rows'
+    // parameters, while the databases take them in well under a second.
     const rowsPerInsert = this.rowsPerInsert;
+    const placeholder = this.database.kind === 'postgres' ? (index: number) => `$${index + 1}` : () => '?';
     for (let start = 0; start < codes.length; start += rowsPerInsert) {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(FcodeEntity)
-        .values(codes.slice(start, start + rowsPerInsert))
-        // TypeORM would otherwise read generated columns back row by row; there are none.
-        .updateEntity(false)
-        .execute();
+      const chunk = codes.slice(start, start + rowsPerInsert);
+      const parameters: unknown[] = [];
+      const rows = chunk.map((code) => {
+        const first = parameters.length;
+        parameters.push(code.codeHash, code.codeCipher, code.saleId, code.batchId, code.userId, code.status, code.expiresAt, code.createdAt, code.voidedAt);
+        return `(${Array.from({ length: COLUMNS_PER_CODE }, (_, offset) => placeholder(first + offset)).join(', ')})`;
+      });
+      await manager.query(
+        `INSERT INTO fcodes (code_hash, code_cipher, sale_id, batch_id, user_id, status, expires_at, created_at, voided_at) VALUES ${rows.join(', ')}`,
+        parameters,
+      );
     }
   }
 
@@ -66,14 +72,20 @@ export class FcodeRepository {
   }
 
   /** One page of a batch's codes in hash order, after `afterHash` (keyset pagination on the index). */
-  pageOfBatch(saleId: string, batchId: string, afterHash: string, limit: number): Promise<FcodeExportRow[]> {
-    return this.database.manager
+  async pageOfBatch(saleId: string, batchId: string, afterHash: string, limit: number): Promise<FcodeExportRow[]> {
+    // Raw rows: hydrating 100,000 entities costs more than the query.
+    const rows = await this.database.manager
       .createQueryBuilder(FcodeEntity, 'fcode')
-      .select(['fcode.codeHash', 'fcode.codeCipher', 'fcode.userId', 'fcode.status', 'fcode.expiresAt'])
-      .where('fcode.saleId = :saleId AND fcode.batchId = :batchId AND fcode.codeHash > :afterHash', { saleId, batchId, afterHash })
-      .orderBy('fcode.codeHash', 'ASC')
+      .select('fcode.code_hash', 'codeHash')
+      .addSelect('fcode.code_cipher', 'codeCipher')
+      .addSelect('fcode.user_id', 'userId')
+      .addSelect('fcode.status', 'status')
+      .addSelect('fcode.expires_at', 'expiresAt')
+      .where('fcode.sale_id = :saleId AND fcode.batch_id = :batchId AND fcode.code_hash > :afterHash', { saleId, batchId, afterHash })
+      .orderBy('fcode.code_hash', 'ASC')
       .limit(limit)
-      .getMany();
+      .getRawMany<{ codeHash: string; codeCipher: string; userId: string | null; status: FcodeStatus; expiresAt: string | number | null }>();
+    return rows.map((row) => ({ ...row, expiresAt: row.expiresAt === null ? null : Number(row.expiresAt) }));
   }
 
   /** Codes of a sale: all of them, and the void ones. */
