@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -5,9 +6,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOverrides, requestIdOf } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { toErrorResponse } from './common/errors/error-body';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './metrics/metrics.service';
+
+function sendErrorResponse(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { body, headers } = toErrorResponse(error, request.id);
+  void reply.status(body.statusCode).headers(headers).send(body);
+}
 
 /**
  * Builds the HTTP application (not yet listening). `main.ts`, the e2e tests and the benchmark all use
@@ -19,11 +26,17 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => requestIdOf(request),
     trustProxy: true,
+    // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
+    frameworkErrors: sendErrorResponse,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // Errors raised by Fastify itself before a request reaches Nest (malformed JSON, a body over the limit)
+  // answer with the contract's body too. It must be set before Nest adds its routes: a route keeps the
+  // error handler that was in force when it was registered.
+  fastify.setErrorHandler(sendErrorResponse);
   // CSV bodies (reservation import) arrive as text; they are parsed by the route that accepts them.
   fastify.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));
 
