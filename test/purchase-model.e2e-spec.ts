@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { generateFcode } from '../src/fcodes/fcode-codec';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
-import { createSale, purchase, reserveBuyersInRedis, TestSale } from './support/sales';
+import { createSale, purchase, reserveBuyers, TestSale } from './support/sales';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
 
 /**
@@ -202,7 +202,7 @@ describe('POST /api/sales/:saleId/purchase against a model', () => {
       paymentWindowSeconds: 900,
     });
     const users = Array.from({ length: USERS }, (_, index) => uniqueId(`m${index}-`));
-    await reserveBuyersInRedis(app, sale.id, users.filter((_, index) => RESERVED.has(index)));
+    await reserveBuyers(app, sale.id, users.filter((_, index) => RESERVED.has(index)));
     const codeExpiresAt = sale.startsAt + 30 * 60_000;
     const unknown = generateFcode();
     const codes: Record<Exclude<CodeChoice, 'none'>, string> = {

@@ -1,6 +1,6 @@
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
-import { buyerIds, createSale, openSale, purchase, reserveBuyersInRedis } from './support/sales';
+import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 /** The purchase hot path under contention, on sales created through the admin API. */
@@ -21,7 +21,7 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
     it('sells exactly 1,000, refuses the rest with SOLD_OUT, and persists every order once', async () => {
       const buyers = buyerIds(5000);
       const sale = await createSale(app, { stock: 1000, perUserLimit: 1 });
-      await reserveBuyersInRedis(app, sale.id, buyers);
+      await reserveBuyers(app, sale.id, buyers);
       openSale(app, sale);
 
       const responses = await Promise.all(buyers.map((buyer) => purchase(app, sale.id, buyer)));
@@ -46,7 +46,7 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
       const reserved = buyerIds(100);
       const strangers = buyerIds(100, uniqueId('stranger'));
       const sale = await createSale(app, { stock: 150 });
-      await reserveBuyersInRedis(app, sale.id, reserved);
+      await reserveBuyers(app, sale.id, reserved);
       openSale(app, sale);
       const responses = await Promise.all([...reserved, ...strangers].map((buyer) => purchase(app, sale.id, buyer)));
       expect(responses.slice(0, 100).every((response) => response.status === 201)).toBe(true);
