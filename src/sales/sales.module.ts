@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { AdminSalesController } from './admin-sales.controller';
 import { PublicSalesController } from './public-sales.controller';
 import { SaleRecordsRepository } from './sale-records.repository';
+import { SaleRestoreGateway } from './sale-restore.gateway';
+import { SaleRestoreService } from './sale-restore.service';
 import { SalesGateway } from './sales.gateway';
 import { SalesRepository } from './sales.repository';
 import { SalesService } from './sales.service';
 
 @Module({
   controllers: [AdminSalesController, PublicSalesController],
-  providers: [SalesService, SalesRepository, SalesGateway, SaleRecordsRepository],
-  exports: [SalesService],
+  providers: [SalesService, SalesRepository, SalesGateway, SaleRecordsRepository, SaleRestoreGateway, SaleRestoreService],
+  exports: [SalesService, SaleRestoreService],
 })
 export class SalesModule {}

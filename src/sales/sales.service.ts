@@ -87,7 +87,7 @@ export class SalesService {
 
   /** `GET /api/sales/:saleId`: at most one database read a second per sale, and one Redis round trip. */
   async publicView(saleId: string): Promise<SaleResponseDto> {
-    return this.render(await this.cachedSale(saleId));
+    return this.render(await this.getSaleCached(saleId));
   }
 
   /** `GET /api/sales`: sales not ended, soonest start first. */
@@ -219,7 +219,11 @@ export class SalesService {
     this.rowCache.delete(saleId);
   }
 
-  private async cachedSale(saleId: string): Promise<SaleEntity> {
+  /**
+   * The sale's row, reused for up to a second per process (this process's own changes are seen at
+   * once): for reads that are hot and tolerate a second of staleness from other instances.
+   */
+  async getSaleCached(saleId: string): Promise<SaleEntity> {
     const cached = this.rowCache.get(saleId);
     // Real time, not the business clock: this bounds staleness, it decides nothing about the sale.
     if (cached && cached.until > Date.now()) return cached.sale;
