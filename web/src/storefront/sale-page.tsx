@@ -106,9 +106,9 @@ export function SalePage(props: { saleId: string }) {
   else if (phase === 'ended') blockedBecause = 'The sale has ended.';
   else if (sale.paused) blockedBecause = 'The sale is paused. The Buy button turns on by itself when it resumes.';
   else if (!selling && !(fcodeOpen && fcodeTyped)) {
-    blockedBecause = fcodeOpen
-      ? 'Only F-code holders can buy before the start. Enter your F-code, or wait: the button turns on by itself at the start.'
-      : 'The Buy button turns on by itself when the sale starts. Keep this page open.';
+    if (fcodeOpen) blockedBecause = 'Only F-code holders can buy before the start. Enter your F-code, or wait: the button turns on by itself at the start.';
+    else if (fcodeTyped && times.fcodeOpensAt < times.startsAt) blockedBecause = `With an F-code the Buy button turns on by itself on ${formatDateTime(sale.fcodeOpensAt)}. Keep this page open.`;
+    else blockedBecause = 'The Buy button turns on by itself when the sale starts. Keep this page open.';
   } else if (unitsForMe <= 0) blockedBecause = sale.fcodeRemaining > 0 && !fcodeTyped ? 'Sold out for buyers without an F-code.' : 'Sold out.';
   else if (fcodeProblem !== undefined) blockedBecause = 'Fix the F-code first.';
 
@@ -118,6 +118,8 @@ export function SalePage(props: { saleId: string }) {
     setReserveError(undefined);
     try {
       setReservation(await reserve(saleId, token));
+      // The count of reservations on the page includes this one now.
+      void refreshSale();
     } catch (caught) {
       setReserveError(caught);
     } finally {
@@ -245,7 +247,11 @@ export function SalePage(props: { saleId: string }) {
                         autocapitalize="characters"
                         spellcheck={false}
                         value={fcode}
-                        onInput={(event) => setFcode((event.currentTarget as HTMLInputElement).value)}
+                        onInput={(event) => {
+                          setFcode((event.currentTarget as HTMLInputElement).value);
+                          // A refusal was about the previous code (or none); it no longer applies.
+                          setBuyError(undefined);
+                        }}
                         aria-invalid={fcodeProblem !== undefined}
                         aria-describedby={`${fcodeId}-hint`}
                         placeholder="ABCD-EFGH-JKMN-P"
