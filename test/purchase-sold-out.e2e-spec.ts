@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatFcode, generateFcode, hashFcode } from '../src/fcodes/fcode-codec';
 import { SoldOutCache } from '../src/purchase/sold-out-cache';
 import { RedisKeys } from '../src/redis/redis-keys';
-import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis } from './support/sales';
+import { buyerIds, createSale, openSale, purchase, reserveBuyers, reserveBuyersInRedis, seedSaleInRedis } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 /** Counts the commands an app's Redis client sends that touch one sale (any key with its hash tag). */
@@ -53,8 +53,8 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
 
   it('answers SOLD_OUT from memory without touching Redis, then sells again on every instance after stock is added', async () => {
     const buyers = buyerIds(6);
-    const sale = await seedSaleInRedis(first, { stock: 1 });
-    await reserveBuyersInRedis(first, sale.id, buyers);
+    const sale = await createSale(first, { stock: 1 });
+    await reserveBuyers(first, sale.id, buyers);
     openSale(first, sale);
     expect((await purchase(first, sale.id, buyers[0])).status).toBe(201);
     // Each instance learns of the sell-out from one script answer.
@@ -77,11 +77,25 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
       onSecond.restore();
     }
 
-    await addStock(first.redis, sale.id, 2, true);
+    // Ops add units through one instance; the other hears of it on the sold-out channel.
+    const added = await first.request('POST', `/api/admin/sales/${sale.id}/stock`, { token: first.opsToken(), body: { add: 2, pool: 'general' } });
+    expect(added.status).toBe(200);
     await eventually(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false) && !first.app.get(SoldOutCache).isSoldOut(sale.id, false));
     expect((await purchase(second, sale.id, buyers[2])).status).toBe(201);
     expect((await purchase(first, sale.id, buyers[3])).status).toBe(201);
     expect((await purchase(first, sale.id, buyers[4])).body.code).toBe('SOLD_OUT');
+  });
+
+  it('re-opens on a bare announcement of a newer stock version', async () => {
+    const buyers = buyerIds(3);
+    const sale = await seedSaleInRedis(first, { stock: 1 });
+    await reserveBuyersInRedis(first, sale.id, buyers);
+    openSale(first, sale);
+    await purchase(first, sale.id, buyers[0]);
+    expect((await purchase(second, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
+    await addStock(first.redis, sale.id, 1, true);
+    await eventually(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false));
+    expect((await purchase(second, sale.id, buyers[1])).status).toBe(201);
   });
 
   it('ignores an announcement of a stock version it has already seen', async () => {
