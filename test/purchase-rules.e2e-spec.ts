@@ -45,6 +45,17 @@ describe('POST /api/sales/:saleId/purchase', () => {
     return formatFcode(code);
   }
 
+  it('is documented in the OpenAPI document, bearer token, Idempotency-Key and errors included', async () => {
+    const document = (await app.request('GET', '/docs-json')).body;
+    const operation = document.paths['/api/sales/{saleId}/purchase'].post;
+    expect(operation.tags).toEqual(['purchase']);
+    expect(operation.security).toEqual([{ bearer: [] }]);
+    expect(operation.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]));
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['201', '400', '403', '404', '409', '422', '429', '503']));
+    expect(document.components.schemas.PurchaseDto.properties.quantity).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    for (const path of ['/api/orders/{orderId}', '/api/me/orders']) expect(document.paths[path].get.tags).toEqual(['orders']);
+  });
+
   describe('when a reserved buyer buys in the window', () => {
     it('answers 201 with the pending order, readable at once', async () => {
       const [buyer] = buyerIds(1);

@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/token.service';
 import { OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order-response.dto';
@@ -13,6 +13,7 @@ export class OrdersController {
 
   @Get('orders/:orderId')
   @ApiOperation({ summary: 'One order, for its buyer or ops; readable as soon as the purchase returned 201' })
+  @ApiParam({ name: 'orderId', description: 'The id from the purchase response (`o_<ulid>.<saleId>`)' })
   @ApiOkResponse({ type: OrderResponseDto })
   @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
   @ApiResponse({ status: 403, description: 'FORBIDDEN: the order belongs to another buyer' })

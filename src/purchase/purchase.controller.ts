@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/token.service';
@@ -27,9 +27,17 @@ export class PurchaseController {
       'with the header `Idempotent-Replayed: true`, and sells nothing more; a different body with that key is 422 IDEMPOTENCY_KEY_REUSED. ' +
       'Refused purchases are not remembered: a request refused (sold out, paused, not started, …) may be retried with the same key.',
   })
+  @ApiParam({ name: 'saleId', description: 'The sale (1-100 characters of letters, digits, _ . -)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1–128 printable ASCII characters; one key per intended purchase, reused on retries' })
   @ApiBody({ type: PurchaseDto, required: false })
-  @ApiCreatedResponse({ type: OrderResponseDto, description: 'Order accepted, status pending_payment; pay it before payBy' })
+  @ApiCreatedResponse({
+    type: OrderResponseDto,
+    description: 'Order accepted, status pending_payment; pay it before payBy',
+    headers: {
+      Location: { description: 'The order: /api/orders/{orderId}', schema: { type: 'string' } },
+      'Idempotent-Replayed': { description: '`true` when this answers a repeat of an accepted Idempotency-Key', schema: { type: 'string' } },
+    },
+  })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (body, sale id or Idempotency-Key)' })
   @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
   @ApiResponse({ status: 403, description: 'NOT_ELIGIBLE (no reservation and no F-code) or FCODE_INVALID (unknown, void, mistyped or bound to another buyer)' })

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
 export class PurchaseDto {
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100, description: 'Units to buy; the sale\'s perUserLimit applies on top (409 LIMIT_REACHED)' })
+  @ApiPropertyOptional({ type: 'integer', default: 1, minimum: 1, maximum: 100, description: 'Units to buy; the sale\'s perUserLimit applies on top (409 LIMIT_REACHED)' })
   @IsOptional()
   @IsInt()
   @Min(1)
