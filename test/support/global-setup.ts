@@ -1,3 +1,4 @@
+import type { Config } from 'jest';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { startRedisServer } from './test-services';
@@ -5,10 +6,11 @@ import { startRedisServer } from './test-services';
 /**
  * Runs once before all tests. Starts a private Redis (unless TEST_REDIS_URL is given) and, when
  * DATABASE_URL points at PostgreSQL, creates a throwaway database for this run so that test runs never
- * collide with each other or with real data. Without DATABASE_URL every test app gets its own embedded
- * SQLite file.
+ * collide with each other or with real data; one per jest worker, as the Redis database is (see
+ * test-app.ts), so that files running in parallel never see each other's sales. Without DATABASE_URL every
+ * test app gets its own embedded SQLite file.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig?: { maxWorkers?: Config['maxWorkers'] }): Promise<void> {
   if (!process.env.TEST_REDIS_URL) {
     const redis = await startRedisServer();
     process.env.TEST_REDIS_URL = redis.url;
@@ -19,8 +21,11 @@ export default async function globalSetup(): Promise<void> {
     const name = `sellout_test_${randomBytes(6).toString('hex')}`;
     const admin = new Client({ connectionString: databaseUrl });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
+    const workers = typeof globalConfig?.maxWorkers === 'number' ? Math.max(1, globalConfig.maxWorkers) : 1;
+    // Worker 1 uses the run's database itself; worker n > 1 uses <name>_w<n>.
+    for (let worker = 1; worker <= workers; worker += 1) await admin.query(`CREATE DATABASE ${worker === 1 ? name : `${name}_w${worker}`}`);
     await admin.end();
+    process.env.TEST_DATABASE_WORKERS = String(workers);
     const url = new URL(databaseUrl);
     url.pathname = `/${name}`;
     process.env.TEST_DATABASE_URL = url.toString();

@@ -13,7 +13,8 @@ export default async function globalTeardown(): Promise<void> {
   if (name && databaseUrl) {
     const admin = new Client({ connectionString: databaseUrl });
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    const workers = Number(process.env.TEST_DATABASE_WORKERS ?? '1');
+    for (let worker = 1; worker <= workers; worker += 1) await admin.query(`DROP DATABASE IF EXISTS ${worker === 1 ? name : `${name}_w${worker}`} WITH (FORCE)`);
     await admin.end();
   }
 }

@@ -85,13 +85,24 @@ export class TestApp {
 }
 
 /**
- * Test files in parallel workers share the run's Redis, and every app's expiry sweeper acts on each sale
- * it finds there by its own test clock: one Redis database per worker keeps one file's clock away from
- * another file's orders.
+ * Test files in parallel workers share the run's Redis and PostgreSQL, and every app's expiry sweeper acts
+ * on each sale it finds by its own test clock (and a booting app restores any sale of the database that
+ * its Redis lacks): one Redis database and one PostgreSQL database per worker keep one file's clock away
+ * from another file's orders.
  */
+const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+
 function workerRedisUrl(): string {
   const url = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${Number(process.env.JEST_WORKER_ID ?? '1') % 16}`;
+  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${worker % 16}`;
+  return url.toString();
+}
+
+function workerDatabaseUrl(): string | undefined {
+  const base = process.env.TEST_DATABASE_URL;
+  if (base === undefined || worker <= 1 || worker > Number(process.env.TEST_DATABASE_WORKERS ?? '1')) return base;
+  const url = new URL(base);
+  url.pathname = `${url.pathname}_w${worker}`;
   return url.toString();
 }
 
@@ -102,7 +113,7 @@ export function testConfig(options: TestAppOptions = {}): { config: AppConfig; s
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     REDIS_URL: workerRedisUrl(),
-    DATABASE_URL: process.env.TEST_DATABASE_URL ?? `sqlite:${sqliteFile}`,
+    DATABASE_URL: workerDatabaseUrl() ?? `sqlite:${sqliteFile}`,
     ORDER_WRITER_BLOCK_MS: '50',
     ORDER_WRITER_CLAIM_IDLE_MS: '500',
     SWEEPER_INTERVAL_MS: '100',
