@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { OpsOnly } from '../auth/auth.decorators';
 import { SellException } from '../common/errors/sell.exception';
@@ -41,14 +41,15 @@ export class AdminReservationsController {
   @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
   @ApiResponse({ status: 409, description: 'SALE_ENDED' })
   @ApiResponse({ status: 413, description: 'Body larger than BODY_LIMIT_BYTES' })
-  async import(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: unknown): Promise<ImportResultDto> {
-    return this.reservations.importUserIds(saleId, await userIdsOf(body));
+  async import(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: unknown, @Headers('content-type') contentType: string | undefined): Promise<ImportResultDto> {
+    return this.reservations.importUserIds(saleId, await userIdsOf(body, contentType ?? ''));
   }
 }
 
-/** The ids of an import body, JSON or CSV (the app hands text/csv bodies over as a string). */
-async function userIdsOf(body: unknown): Promise<string[]> {
-  if (typeof body === 'string') {
+/** The ids of an import body, JSON or CSV (the app hands text bodies over as a string). */
+async function userIdsOf(body: unknown, contentType: string): Promise<string[]> {
+  if (/^text\/(csv|plain)\b/i.test(contentType)) {
+    if (typeof body !== 'string') throw SellException.validation([{ field: 'body', message: 'must be text: one user id a line' }]);
     const { userIds, problems } = parseUserIdCsv(body);
     if (problems.length > 0) throw SellException.validation(problems, 'Some lines of the CSV are not user ids');
     if (userIds.length === 0) throw SellException.validation([{ field: 'body', message: 'the CSV holds no user id' }]);

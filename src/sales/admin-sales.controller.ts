@@ -6,6 +6,7 @@ import { CreateSaleDto } from './dto/create-sale.dto';
 import { SaleResponseDto } from './dto/sale-response.dto';
 import { SaleStatsDto } from './dto/sale-stats.dto';
 import { UpdateSaleDto } from './dto/update-sale.dto';
+import { ObjectBodyPipe } from './object-body.pipe';
 import { SaleIdPipe } from './sale-id.pipe';
 import { SalesService } from './sales.service';
 
@@ -24,7 +25,7 @@ export class AdminSalesController {
   @ApiCreatedResponse({ type: SaleResponseDto })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
   @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the database is down; nothing was created' })
-  create(@Body() body: CreateSaleDto): Promise<SaleResponseDto> {
+  create(@Body(new ObjectBodyPipe()) body: CreateSaleDto): Promise<SaleResponseDto> {
     return this.sales.create(body);
   }
 
@@ -45,10 +46,10 @@ export class AdminSalesController {
       '(from then on buyers may be buying): 409 SALE_LOCKED after. sku, currency and stock are not editable here (400).',
   })
   @ApiOkResponse({ type: SaleResponseDto })
-  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (also for an empty body: nothing to change)' })
   @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
   @ApiResponse({ status: 409, description: 'SALE_LOCKED: now ≥ fcodeOpensAt' })
-  update(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: UpdateSaleDto): Promise<SaleResponseDto> {
+  update(@Param('saleId', SaleIdPipe) saleId: string, @Body(new ObjectBodyPipe({ nonEmpty: true })) body: UpdateSaleDto): Promise<SaleResponseDto> {
     return this.sales.update(saleId, body);
   }
 
@@ -64,7 +65,7 @@ export class AdminSalesController {
   @ApiOkResponse({ type: SaleResponseDto })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
   @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
-  adjustStock(@Param('saleId', SaleIdPipe) saleId: string, @Body() body: AdjustStockDto): Promise<SaleResponseDto> {
+  adjustStock(@Param('saleId', SaleIdPipe) saleId: string, @Body(new ObjectBodyPipe()) body: AdjustStockDto): Promise<SaleResponseDto> {
     return this.sales.adjustStock(saleId, body.pool, body.add);
   }
 
