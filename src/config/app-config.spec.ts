@@ -1,0 +1,112 @@
+import { ConfigError, DEV_FCODE_SECRET, DEV_JWT_SECRET, loadConfig } from './app-config';
+
+const productionSecrets = { JWT_SECRET: 'a-production-secret-of-some-length', FCODE_SECRET: 'another-production-secret-for-codes' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe(loadConfig.name, () => {
+  describe('with an empty environment', () => {
+    it('applies the documented defaults', () => {
+      const config = loadConfig({});
+      expect(config).toMatchObject({
+        nodeEnv: 'development',
+        port: 3000,
+        host: '127.0.0.1',
+        redisUrl: 'redis://127.0.0.1:6379',
+        database: { kind: 'sqlite', file: './data/sellout.sqlite' },
+        jwtSecret: DEV_JWT_SECRET,
+        authDevTokens: true,
+      });
+    });
+  });
+
+  describe('PORT', () => {
+    it.each(['abc', '70000', '65536', '-1', '3.5', '80 80'])('refuses %j and names the variable', (port) => {
+      expect(problemsOf({ PORT: port })).toEqual([expect.stringContaining('PORT')]);
+    });
+
+    it('accepts 8080', () => {
+      expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
+    });
+  });
+
+  describe('REDIS_URL', () => {
+    it.each(['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis://', 'redis://host with space'])('refuses %j and names the variable', (url) => {
+      expect(problemsOf({ REDIS_URL: url })).toEqual([expect.stringContaining('REDIS_URL')]);
+    });
+
+    it.each(['redis://127.0.0.1:6380/2', 'rediss://user:pass@cache.example.com:6380'])('accepts %j', (url) => {
+      expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    });
+  });
+
+  describe('DATABASE_URL', () => {
+    it.each(['mysql://root@localhost/sellout', 'postgres://', 'just-a-file.sqlite'])('refuses %j and names the variable', (url) => {
+      expect(problemsOf({ DATABASE_URL: url })).toEqual([expect.stringContaining('DATABASE_URL')]);
+    });
+
+    it('selects PostgreSQL for a postgres:// URL', () => {
+      expect(loadConfig({ DATABASE_URL: 'postgres://sellout@db:5432/sellout' }).database).toEqual({ kind: 'postgres', url: 'postgres://sellout@db:5432/sellout' });
+    });
+
+    it('selects the embedded database for sqlite:<file>', () => {
+      expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.sqlite' }).database).toEqual({ kind: 'sqlite', file: '/tmp/x.sqlite' });
+    });
+  });
+
+  describe('in production', () => {
+    it('refuses the dev JWT secret', () => {
+      expect(problemsOf({ NODE_ENV: 'production', FCODE_SECRET: productionSecrets.FCODE_SECRET })).toEqual([expect.stringContaining('JWT_SECRET')]);
+      expect(problemsOf({ NODE_ENV: 'production', ...productionSecrets, JWT_SECRET: DEV_JWT_SECRET })).toEqual([expect.stringContaining('JWT_SECRET')]);
+    });
+
+    it('refuses the dev F-code secret', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: productionSecrets.JWT_SECRET, FCODE_SECRET: DEV_FCODE_SECRET })).toEqual([expect.stringContaining('FCODE_SECRET')]);
+    });
+
+    it('forces AUTH_DEV_TOKENS off whatever it says', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets, AUTH_DEV_TOKENS: 'true' }).authDevTokens).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets }).authDevTokens).toBe(false);
+    });
+
+    it('accepts its own secrets', () => {
+      expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets }).jwtSecret).toBe(productionSecrets.JWT_SECRET);
+    });
+  });
+
+  describe('outside production', () => {
+    it('honours AUTH_DEV_TOKENS=false', () => {
+      expect(loadConfig({ AUTH_DEV_TOKENS: 'false' }).authDevTokens).toBe(false);
+    });
+
+    it('refuses AUTH_DEV_TOKENS that is not a boolean', () => {
+      expect(problemsOf({ AUTH_DEV_TOKENS: 'maybe' })).toEqual([expect.stringContaining('AUTH_DEV_TOKENS')]);
+    });
+  });
+
+  it('refuses a JWT_SECRET shorter than 16 characters', () => {
+    expect(problemsOf({ JWT_SECRET: 'short' })).toEqual([expect.stringContaining('JWT_SECRET')]);
+  });
+
+  it('refuses an unknown NODE_ENV', () => {
+    expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([expect.stringContaining('NODE_ENV')]);
+  });
+
+  it('lists every problem at once, each naming its variable', () => {
+    const problems = problemsOf({ PORT: 'x', REDIS_URL: 'nope', DATABASE_URL: 'nope' });
+    expect(problems).toHaveLength(3);
+    for (const name of ['PORT', 'REDIS_URL', 'DATABASE_URL']) expect(problems.some((problem) => problem.includes(name))).toBe(true);
+  });
+
+  it('puts the variable names in the error message that stops the process', () => {
+    expect(() => loadConfig({ PORT: 'x' })).toThrow(/Invalid configuration:[\s\S]*PORT/);
+  });
+});
