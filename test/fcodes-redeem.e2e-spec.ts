@@ -258,6 +258,25 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       expect((await buy(limited, sale.id, newcomer, { fcode: codes[0], ip: clientIp() })).status).toBe(201);
     });
 
+    it('lets no more wrong codes of one buyer through than the allowance, even when they arrive all at once', async () => {
+      const { sale, codes } = await limitedSale();
+      const [guesser] = buyerIds(1);
+      const burst = await Promise.all(Array.from({ length: 30 }, () => buy(limited, sale.id, guesser, { fcode: withTypo(codes[0]) })));
+      expect(statuses(burst)).toEqual({ FCODE_INVALID: 5, RATE_LIMITED: 25 });
+    });
+
+    it('does not brake a burst of good codes from one address, nor count them against their buyers', async () => {
+      const sale = await createSale(limited, { stock: 30, fcodeStock: 30 });
+      openSale(limited, sale);
+      const { codes } = await issueFcodes(limited, sale.id, { count: 30 });
+      const address = clientIp();
+      const buyers = buyerIds(30);
+      const responses = await Promise.all(buyers.map((buyer, index) => buy(limited, sale.id, buyer, { fcode: codes[index], ip: address })));
+      expect(statuses(responses)).toEqual({ CREATED: 30 });
+      expect(await limited.redis.get(RedisKeys.fcodeAttempts('ip', address))).toBeNull();
+      for (const buyer of buyers) expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', buyer))).toBe('0');
+    });
+
     it('counts codes that are unknown, void, bound to another buyer or mistyped', async () => {
       const { sale, codes } = await limitedSale();
       const [guesser, owner] = buyerIds(2);
@@ -280,7 +299,7 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       limited.clock.advance(1_000);
       for (let attempt = 0; attempt < 6; attempt += 1) expect((await buy(limited, sale.id, guesser, { fcode: expiring.codes[0] })).body.code).toBe('FCODE_EXPIRED');
       expect((await buy(limited, sale.id, guesser, { fcode: codes[1] })).status).toBe(201);
-      expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', guesser))).toBeNull();
+      expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', guesser))).toBe('0');
     });
 
     it('lets the buyer try again once the window has passed', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ErrorCode } from '../common/errors/error-code';
@@ -10,45 +10,77 @@ import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
 /**
- * Brute-force brake on F-code guessing: wrong-code attempts are counted per user and per IP, and past
- * a threshold further F-code attempts are refused with 429 RATE_LIMITED and a Retry-After.
+ * Brute-force brake on F-code guessing: wrong codes are counted per user and per IP address, and past a
+ * threshold within a window (`FCODE_MAX_FAILURES`, `FCODE_MAX_FAILURES_PER_IP`,
+ * `FCODE_FAILURE_WINDOW_SECONDS`) further F-code attempts are refused with 429 RATE_LIMITED and a
+ * Retry-After saying when the window ends. Wrong codes are unknown, void, bound to someone else, of
+ * another sale, malformed or mistyped; used and expired codes are real ones and do not count.
  *
- * The purchase path calls `assertAllowed` before trying a code and `recordFailure` after a wrong one
- * (unknown, void, bound to someone else, malformed or mistyped). Used and expired codes are not
- * failures: they are real codes, and guessing gains nothing from them.
+ * The purchase path calls `assertAllowed` before trying a code, then `recordFailure` after a wrong code
+ * or `releaseAttempt` after any other outcome. The two counters differ on purpose:
+ * - per user, the attempt is counted up front, atomically with the check, and given back when the code
+ *   was not wrong: a burst of parallel guesses from one account cannot all pass the check before any is
+ *   counted. An honest buyer never has ten F-code purchases in flight at once.
+ * - per address, wrong codes are counted after the fact: thousands of honest buyers can share one
+ *   address behind a carrier NAT and all press "buy" in the same second of a launch, and counting their
+ *   attempts in flight would refuse them.
+ * An attempt cut short by an outage keeps its count: one attempt, never a lock-out.
  *
- * Each counter is a fixed window that starts at its first failure (`FCODE_FAILURE_WINDOW_SECONDS`).
- * Codes carry 60 bits of randomness, so even the per-IP threshold leaves a guesser hopeless; the brake
- * is there to keep guessing traffic off the hot path, not to make the codes safe.
+ * Codes carry 60 bits of randomness, so even unbraked guessing is hopeless; the brake keeps guessing
+ * traffic off the hot path.
  */
 @Injectable()
 export class FcodeAttemptLimiter {
+  private readonly logger = new Logger(FcodeAttemptLimiter.name);
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Throws 429 RATE_LIMITED (with Retry-After) when this user or address has failed too often. */
+  /**
+   * Throws 429 RATE_LIMITED (with Retry-After) when this user or this address has no wrong attempts left
+   * in its window; otherwise counts the attempt against the user until `releaseAttempt`.
+   */
   async assertAllowed(userId: string, ip: string): Promise<void> {
-    const { maxFailuresPerUser, maxFailuresPerIp } = this.config.fcodeLimiter;
-    const userKey = RedisKeys.fcodeAttempts('user', userId);
-    const ipKey = RedisKeys.fcodeAttempts('ip', addressSubject(ip));
-    // Two single-key reads rather than one MGET: the keys carry no common hash tag.
-    const [userFailures, ipFailures] = await Promise.all([this.redis.get(userKey), this.redis.get(ipKey)]);
-    const blockedKey = Number(userFailures ?? 0) >= maxFailuresPerUser ? userKey : Number(ipFailures ?? 0) >= maxFailuresPerIp ? ipKey : undefined;
-    if (blockedKey === undefined) return;
-    const ttlMs = await this.redis.pttl(blockedKey);
-    throw rateLimited(blockedKey === userKey ? 'from your account' : 'from your network address', ttlMs > 0 ? ttlMs : this.config.fcodeLimiter.windowMs);
+    const { maxFailuresPerUser, maxFailuresPerIp, windowMs } = this.config.fcodeLimiter;
+    const addressKey = ipKey(ip);
+    // Two calls rather than one script: the keys carry no common hash tag.
+    const addressFailures = Number((await this.redis.get(addressKey)) ?? 0);
+    if (addressFailures >= maxFailuresPerIp) throw rateLimited('from your network address', await this.ttlOf(addressKey));
+    const [taken, ttlMs] = await runScript<[number, number]>(this.redis, 'fcode-attempt-take', [userKey(userId)], [maxFailuresPerUser, windowMs]);
+    if (taken === 0) throw rateLimited('from your account', ttlMs);
   }
 
-  /** Counts one wrong F-code against this user and this address. */
-  async recordFailure(userId: string, ip: string): Promise<void> {
-    const windowMs = this.config.fcodeLimiter.windowMs;
-    await Promise.all([
-      runScript(this.redis, 'fcode-attempt-record', [RedisKeys.fcodeAttempts('user', userId)], [windowMs]),
-      runScript(this.redis, 'fcode-attempt-record', [RedisKeys.fcodeAttempts('ip', addressSubject(ip))], [windowMs]),
-    ]);
+  /** The attempt's code was wrong: it stays counted against the user, and counts against the address. */
+  async recordFailure(_userId: string, ip: string): Promise<void> {
+    await runScript(this.redis, 'fcode-attempt-record', [ipKey(ip)], [this.config.fcodeLimiter.windowMs]);
   }
+
+  /**
+   * The attempt's code was not wrong: gives back what `assertAllowed` counted. Never throws (the purchase
+   * it follows has already been decided); a failure only leaves one attempt counted.
+   */
+  async releaseAttempt(userId: string, _ip: string): Promise<void> {
+    try {
+      await runScript(this.redis, 'fcode-attempt-give-back', [userKey(userId)], []);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Could not give back an F-code attempt');
+    }
+  }
+
+  private async ttlOf(key: string): Promise<number> {
+    const ttlMs = await this.redis.pttl(key);
+    return ttlMs > 0 ? ttlMs : this.config.fcodeLimiter.windowMs;
+  }
+}
+
+function userKey(userId: string): string {
+  return RedisKeys.fcodeAttempts('user', userId);
+}
+
+function ipKey(ip: string): string {
+  return RedisKeys.fcodeAttempts('ip', addressSubject(ip));
 }
 
 function rateLimited(source: string, ttlMs: number): SellException {

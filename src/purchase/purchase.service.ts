@@ -102,6 +102,7 @@ export class PurchaseService implements OnModuleInit {
       fcodeHash,
       idempotencyKey: request.idempotencyKey,
     });
+    if (fcodeHash !== undefined && outcome.outcome !== 'FCODE_INVALID') await this.fcodeLimiter.releaseAttempt(userId, request.ip);
     if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
       return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
     }
