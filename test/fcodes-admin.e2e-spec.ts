@@ -397,6 +397,25 @@ describe('F-code administration', () => {
     });
   });
 
+  describe('GET /docs-json', () => {
+    it('documents every F-code route with its operation, responses and bearer auth', async () => {
+      const document = (await app.request('GET', '/docs-json')).body;
+      const routes: [string, string][] = [
+        ['/api/admin/sales/{saleId}/fcodes', 'post'],
+        ['/api/admin/sales/{saleId}/fcodes.csv', 'get'],
+        ['/api/admin/sales/{saleId}/fcodes/summary', 'get'],
+        ['/api/admin/fcodes/{code}/void', 'post'],
+      ];
+      for (const [path, method] of routes) {
+        const operation = document.paths[path]?.[method];
+        expect(operation).toMatchObject({ summary: expect.any(String), security: [{ bearer: [] }] });
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '503']));
+      }
+      expect(Object.keys(document.components.schemas.IssueFcodesDto.properties).sort()).toEqual(['count', 'expiresAt', 'userIds']);
+      expect(Object.keys(document.components.schemas.FcodeSummaryDto.properties).sort()).toEqual(['expired', 'issued', 'redeemed', 'void']);
+    });
+  });
+
   describe('GET /api/admin/sales/:saleId/fcodes/summary', () => {
     it('counts issued, redeemed, void and expired codes', async () => {
       const sale = await fcodeSale({ startsAt: app.clock.now() + 1_000 });
