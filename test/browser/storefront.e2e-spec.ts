@@ -27,8 +27,9 @@ describeInBrowser('Storefront in a browser', () => {
   let browser: BrowserSession;
 
   beforeAll(async () => {
-    server = await startWebServer({ clock });
+    // Chromium first: without it the suite fails fast with the install hint.
     browser = await launchBrowser();
+    server = await startWebServer({ clock });
   });
   afterAll(async () => {
     await browser?.close();

@@ -71,10 +71,12 @@ export function explainError(error: unknown, context: ExplainContext = {}): Erro
       return { title: 'You have no reservation for this sale', advice: 'Reserve while reservations are open.' };
     case 'SALE_LOCKED':
       return { title: 'The sale is locked', advice: 'Times, limits, name, description and price cannot change once the F-code window has opened. Stock and pause still can.' };
+    case 'NOT_FOUND':
+      return { title: 'That does not exist (any more)', advice: 'Check the link, or go back to the list of sales.' };
     case 'VALIDATION_FAILED':
       return {
         title: 'Some values were not accepted',
-        advice: error.details.length > 0 ? error.details.map((detail) => `${detail.field}: ${detail.message}`).join('; ') : error.message,
+        advice: error.details.length > 0 ? error.details.map((detail) => `${detail.field}: ${detail.message}`).join('; ') : `Check what you entered and try again (${error.message}).`,
       };
     default:
       return {
