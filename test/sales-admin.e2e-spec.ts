@@ -124,6 +124,33 @@ describe('Sale administration', () => {
       const hash = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'startsAt', 'reservationClosesAt');
       expect(hash).toEqual([String(stored.startsAt), String(stored.reservationClosesAt)]);
     });
+
+    it('keeps Redis equal to the row when PATCHes of different fields overlap with stock changes and pauses', async () => {
+      const sale = await createSale();
+      const requests = [
+        patch(sale.id, { priceCents: 100 }),
+        patch(sale.id, { perUserLimit: 5 }),
+        patch(sale.id, { paymentWindowSeconds: 30 }),
+        patch(sale.id, { priceCents: 200, reservationRequired: false }),
+        patch(sale.id, { perUserLimit: 7, name: 'Renamed' }),
+        adjust(sale.id, 5),
+        adjust(sale.id, -2),
+        app.request('POST', `/api/admin/sales/${sale.id}/pause`, { token: app.opsToken() }),
+      ];
+      const responses = await Promise.all(requests);
+
+      expect(responses.map((response) => response.status)).toEqual(requests.map(() => 200));
+      const stored = await row(sale.id);
+      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'priceCents', 'perUserLimit', 'paymentWindowMs', 'reservationRequired', 'paused', 'general')).toEqual([
+        String(stored.priceCents),
+        String(stored.perUserLimit),
+        String(stored.paymentWindowSeconds * 1000),
+        stored.reservationRequired ? '1' : '0',
+        '1',
+        '13',
+      ]);
+      expect(stored).toMatchObject({ paymentWindowSeconds: 30, reservationRequired: false, paused: true, stock: 13, name: 'Renamed' });
+    });
   });
 
   describe('POST /api/admin/sales/:saleId/stock', () => {

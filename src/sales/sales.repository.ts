@@ -22,16 +22,19 @@ export class SalesRepository {
   }
 
   /**
-   * Changes a sale's settings, conditional on the row still being what the caller validated against
-   * (`updatedAt`), so that two concurrent PATCHes cannot combine into a sale neither of them checked.
+   * Changes a sale's settings, conditional on its five times still being those the caller validated
+   * against, so that two concurrent PATCHes can never combine into an order of times neither of them
+   * checked (stock changes and pauses do not touch the times, so they never make a PATCH retry).
    * Returns whether the row changed.
    */
-  async updateIfUnchanged(manager: EntityManager, saleId: string, expectedUpdatedAt: number, changes: Partial<SaleEntity>): Promise<boolean> {
+  async updateIfTimesUnchanged(manager: EntityManager, expected: SaleEntity, changes: Partial<SaleEntity>): Promise<boolean> {
     const result = await manager
       .createQueryBuilder()
       .update(SaleEntity)
       .set(changes)
-      .where('id = :saleId AND updated_at = :expectedUpdatedAt', { saleId, expectedUpdatedAt })
+      .where('id = :id', { id: expected.id })
+      .andWhere('reservation_opens_at = :reservationOpensAt AND reservation_closes_at = :reservationClosesAt', expected)
+      .andWhere('fcode_opens_at = :fcodeOpensAt AND starts_at = :startsAt AND ends_at = :endsAt', expected)
       .execute();
     return (result.affected ?? 0) > 0;
   }

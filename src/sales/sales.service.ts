@@ -104,8 +104,10 @@ export class SalesService {
 
   /**
    * `PATCH /api/admin/sales/:saleId`: refused with SALE_LOCKED from `fcodeOpensAt` on. The merged sale is
-   * validated as a whole and written with a compare-and-set on the row's `updatedAt`, so two concurrent
-   * PATCHes can never combine into a sale neither of them validated (the loser re-validates on the new row).
+   * validated as a whole and written with a compare-and-set on the times it was validated against, so two
+   * concurrent PATCHes can never combine into a sale neither of them validated (the loser re-validates on
+   * the new row). Redis gets only the fields this request named: the row lock orders the transactions, so
+   * the hash ends with the same values as the row even when PATCHes of different fields overlap.
    */
   async update(saleId: string, request: UpdateSaleDto): Promise<SaleResponseDto> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
@@ -117,22 +119,23 @@ export class SalesService {
       const changes: Partial<SaleEntity> = {};
       for (const field of UPDATABLE_TIMES) if (request[field] !== undefined) changes[field] = epochOf(request[field]);
       for (const field of UPDATABLE_VALUES) if (request[field] !== undefined) Object.assign(changes, { [field]: request[field] });
-      const updated = Object.assign(new SaleEntity(), sale, changes, { updatedAt: Math.max(now, sale.updatedAt + 1) });
+      const updated = Object.assign(new SaleEntity(), sale, changes, { updatedAt: now });
       const problems = timeRuleViolations(updated);
       if (problems.length > 0) throw SellException.validation(problems);
 
-      const previousFields = settingsFields(sale);
+      const hashFields = namedHashFields(request);
+      const previousFields = pick(settingsFields(sale), hashFields);
       let redisWritten = false;
       try {
         const written = await this.database.transaction(async (manager) => {
-          if (!(await this.sales.updateIfUnchanged(manager, saleId, sale.updatedAt, { ...changes, updatedAt: updated.updatedAt }))) return false;
-          await this.writeSettings(saleId, withoutPause(settingsFields(updated)));
+          if (!(await this.sales.updateIfTimesUnchanged(manager, sale, { ...changes, updatedAt: now }))) return false;
+          await this.writeSettings(saleId, pick(settingsFields(updated), hashFields));
           redisWritten = true;
           return true;
         });
         if (!written) continue;
       } catch (error) {
-        if (redisWritten) await this.compensate(saleId, 'settings', () => this.gateway.updateSettings(saleId, withoutPause(previousFields)));
+        if (redisWritten) await this.compensate(saleId, 'settings', () => this.gateway.updateSettings(saleId, previousFields));
         throw error;
       }
       this.forget(saleId);
@@ -285,8 +288,15 @@ function missingRedisState(saleId: string): SellException {
   return SellException.unavailable(`The live state of sale ${saleId} (Redis)`);
 }
 
-/** The pause flag has its own routes; a PATCH never writes it. */
-function withoutPause(fields: Record<string, string | number>): Record<string, string | number> {
-  const { paused: _paused, ...rest } = fields;
-  return rest;
+/** The `sale` hash fields behind the request's fields (name and description live only in the row). */
+function namedHashFields(request: UpdateSaleDto): string[] {
+  const hashFieldOf: Partial<Record<keyof UpdateSaleDto, string>> = { paymentWindowSeconds: 'paymentWindowMs', name: undefined, description: undefined };
+  return Object.entries(request)
+    .filter(([, value]) => value !== undefined)
+    .map(([field]) => (field in hashFieldOf ? hashFieldOf[field as keyof UpdateSaleDto] : field))
+    .filter((field): field is string => field !== undefined);
+}
+
+function pick(fields: Record<string, string | number>, names: string[]): Record<string, string | number> {
+  return Object.fromEntries(names.filter((name) => name in fields).map((name) => [name, fields[name]]));
 }
