@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { generateFcode } from '../src/fcodes/fcode-codec';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
-import { createSale, purchase, reserveBuyers, TestSale } from './support/sales';
+import { createSale, privateIp, purchase, reserveBuyers, TestSale } from './support/sales';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
 
 /**
@@ -214,6 +214,7 @@ describe('POST /api/sales/:saleId/purchase against a model', () => {
     const moments = [base, sale.fcodeOpensAt - 1, sale.fcodeOpensAt, sale.startsAt - 1, sale.startsAt, sale.startsAt + 60_000, codeExpiresAt - 1, codeExpiresAt, sale.endsAt - 1, sale.endsAt];
     app.clock.set(moments[shape.firstMoment]);
     const model = new Model(sale, users, codeExpiresAt);
+    const clientIp = privateIp();
     const keys: string[] = [];
     let lastPurchase: { step: PurchaseStep; key: string | undefined } | undefined;
 
@@ -233,7 +234,7 @@ describe('POST /api/sales/:saleId/purchase against a model', () => {
           if (key !== undefined) keys.push(key);
           lastPurchase = { step, key };
           const expected = model.predict(app.clock.now(), step.user, step.quantity, step.code, key);
-          response = await purchase(app, sale.id, users[step.user], { quantity: step.quantity, fcode: step.code === 'none' ? undefined : codes[step.code], idempotencyKey: key });
+          response = await purchase(app, sale.id, users[step.user], { quantity: step.quantity, fcode: step.code === 'none' ? undefined : codes[step.code], idempotencyKey: key, clientIp });
           expect({ context, status: response.status, outcome: response.status === 201 ? (expected === 'REPLAYED' ? 'REPLAYED' : 'CREATED') : response.body.code }).toEqual({
             context,
             status: STATUS_OF[expected],

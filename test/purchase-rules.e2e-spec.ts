@@ -1,7 +1,7 @@
 import { generateFcode, formatFcode, hashFcode } from '../src/fcodes/fcode-codec';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
-import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis, SaleOptions, TestSale } from './support/sales';
+import { buyerIds, openSale, privateIp, purchase, reserveBuyersInRedis, seedSaleInRedis, SaleOptions, TestSale } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 /**
@@ -10,6 +10,7 @@ import { createTestApp, TestApp, uniqueId } from './support/test-app';
  */
 describe('POST /api/sales/:saleId/purchase', () => {
   let app: TestApp;
+  const clientIp = privateIp();
 
   beforeAll(async () => {
     // Wrong-code attempts from this test must not trip the per-address brake shared by the test run.
@@ -347,9 +348,9 @@ describe('POST /api/sales/:saleId/purchase', () => {
       const code = await seedFcode(sale.id);
       const holder = uniqueId('holder');
       app.clock.set(sale.startsAt - 10_001);
-      expect((await purchase(app, sale.id, holder, { fcode: code })).body.code).toBe('SALE_NOT_STARTED');
+      expect((await purchase(app, sale.id, holder, { fcode: code, clientIp })).body.code).toBe('SALE_NOT_STARTED');
       app.clock.set(sale.startsAt - 10_000);
-      const response = await purchase(app, sale.id, holder, { fcode: code.toLowerCase().replace(/-/g, ' ') });
+      const response = await purchase(app, sale.id, holder, { fcode: code.toLowerCase().replace(/-/g, ' '), clientIp });
       expect(response.status).toBe(201);
       expect(response.body.pool).toBe('fcode');
       const keys = RedisKeys.forSale(sale.id);
@@ -364,7 +365,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
 
     it('draws from the general pool when the F-code pool is empty', async () => {
       const sale = await liveSale({ stock: 1, fcodeStock: 0 });
-      const response = await purchase(app, sale.id, uniqueId('holder'), { fcode: await seedFcode(sale.id) });
+      const response = await purchase(app, sale.id, uniqueId('holder'), { fcode: await seedFcode(sale.id), clientIp });
       expect(response.status).toBe(201);
       expect(response.body.pool).toBe('general');
     });
@@ -372,8 +373,8 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('refuses a code that backs a live order with FCODE_USED', async () => {
       const sale = await liveSale({ stock: 5, fcodeStock: 5 });
       const code = await seedFcode(sale.id);
-      expect((await purchase(app, sale.id, uniqueId('first'), { fcode: code })).status).toBe(201);
-      const second = await purchase(app, sale.id, uniqueId('second'), { fcode: code });
+      expect((await purchase(app, sale.id, uniqueId('first'), { fcode: code, clientIp })).status).toBe(201);
+      const second = await purchase(app, sale.id, uniqueId('second'), { fcode: code, clientIp });
       expect(second.status).toBe(409);
       expect(second.body.code).toBe('FCODE_USED');
     });
@@ -386,7 +387,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
       const sale = await liveSale({ stock: 5, fcodeStock: 5 });
       const fcode = await seedFcode(sale.id, fields);
       const before = await saleState(sale.id);
-      const response = await purchase(app, sale.id, uniqueId('holder'), { fcode });
+      const response = await purchase(app, sale.id, uniqueId('holder'), { fcode, clientIp });
       expect(response.status).toBe(status);
       expect(response.body.code).toBe(code);
       expect(await saleState(sale.id)).toEqual(before);
@@ -395,19 +396,19 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('accepts a code bound to the buyer', async () => {
       const sale = await liveSale({ stock: 5, fcodeStock: 5 });
       const holder = uniqueId('holder');
-      expect((await purchase(app, sale.id, holder, { fcode: await seedFcode(sale.id, { userId: holder }) })).status).toBe(201);
+      expect((await purchase(app, sale.id, holder, { fcode: await seedFcode(sale.id, { userId: holder }), clientIp })).status).toBe(201);
     });
 
     it('refuses an unknown code, a malformed one and a mistyped one with FCODE_INVALID, telling the typo apart', async () => {
       const sale = await liveSale({ stock: 5, fcodeStock: 5 });
       const before = await saleState(sale.id);
-      const unknown = await purchase(app, sale.id, uniqueId('guesser'), { fcode: generateFcode() });
+      const unknown = await purchase(app, sale.id, uniqueId('guesser'), { fcode: generateFcode(), clientIp });
       expect(unknown.body).toMatchObject({ statusCode: 403, code: 'FCODE_INVALID' });
-      const malformed = await purchase(app, sale.id, uniqueId('guesser'), { fcode: 'hello' });
+      const malformed = await purchase(app, sale.id, uniqueId('guesser'), { fcode: 'hello', clientIp });
       expect(malformed.body).toMatchObject({ statusCode: 403, code: 'FCODE_INVALID', message: 'This is not a valid F-code' });
       const real = (await seedFcode(sale.id)).replace(/-/g, '');
       const typo = real.slice(0, 3) + (real[3] === 'A' ? 'B' : 'A') + real.slice(4);
-      const mistyped = await purchase(app, sale.id, uniqueId('holder'), { fcode: typo });
+      const mistyped = await purchase(app, sale.id, uniqueId('holder'), { fcode: typo, clientIp });
       expect(mistyped.body).toMatchObject({ statusCode: 403, code: 'FCODE_INVALID' });
       expect(mistyped.body.message).toMatch(/mistyped/);
       expect(await saleState(sale.id)).toEqual(before);

@@ -146,6 +146,8 @@ export interface PurchaseOptions {
   quantity?: number;
   fcode?: string;
   idempotencyKey?: string;
+  /** The client address the service sees (X-Forwarded-For), e.g. to keep F-code attempt counters apart. */
+  clientIp?: string;
 }
 
 /** `POST /api/sales/:saleId/purchase` as this buyer. */
@@ -153,11 +155,16 @@ export function purchase(app: TestApp, saleId: string, userId: string, options: 
   const body: Record<string, unknown> = {};
   if (options.quantity !== undefined) body.quantity = options.quantity;
   if (options.fcode !== undefined) body.fcode = options.fcode;
-  return app.request('POST', `/api/sales/${saleId}/purchase`, {
-    token: app.token(userId),
-    body,
-    headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
-  });
+  const headers: Record<string, string> = {};
+  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+  if (options.clientIp !== undefined) headers['x-forwarded-for'] = options.clientIp;
+  return app.request('POST', `/api/sales/${saleId}/purchase`, { token: app.token(userId), body, headers });
+}
+
+/** A random private address, so a test's wrong F-codes count against no other test's address. */
+export function privateIp(): string {
+  const octet = () => Math.floor(Math.random() * 254) + 1;
+  return `10.${octet()}.${octet()}.${octet()}`;
 }
 
 /** Moves the app's clock to the sale's start. */
