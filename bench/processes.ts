@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -117,6 +117,8 @@ export interface ChildHandle {
   url: string;
   pid: number;
   stop(): Promise<void>;
+  /** Sends a message over the IPC channel (only children started with one). */
+  send(message: unknown): void;
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
@@ -133,13 +135,14 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 }
 
 /** Starts `node <args>` with `env` (added to a minimal environment), its output going to `logFile`. */
-async function startNode(name: string, args: string[], env: Record<string, string>, port: number, healthPath: string, logFile: string, timeoutMs = 60_000): Promise<ChildHandle> {
+async function startNode(name: string, args: string[], env: Record<string, string>, port: number, healthPath: string, logFile: string, ipc = false, timeoutMs = 60_000): Promise<ChildHandle> {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
+  if (ipc) child.channel?.unref();
   children.add(child);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -159,20 +162,34 @@ async function startNode(name: string, args: string[], env: Record<string, strin
     }
     await sleep(100);
   }
-  return { url, pid: child.pid as number, stop: () => stopChild(child) };
+  return {
+    url,
+    pid: child.pid as number,
+    stop: () => stopChild(child),
+    send: (message) => {
+      if (child.connected) child.send(message as object);
+    },
+  };
 }
 
-/** Starts `node dist/main.js`; with `cpuProfileFile`, preloads the profiler that SIGUSR2 toggles. */
-export async function startService(env: Record<string, string>, logFile: string, cpuProfileFile?: string): Promise<ChildHandle> {
+/**
+ * Starts `node main.js` from `distDir`; with `cpuProfileFile`, preloads the profiler that
+ * `{ cpuProfile: 'start' | 'stop' }` messages drive.
+ */
+export async function startService(distDir: string, env: Record<string, string>, logFile: string, cpuProfileFile?: string): Promise<ChildHandle> {
   const port = await freePort();
   const profiler = cpuProfileFile ? ['--require', join(ROOT, 'bench', 'cpu-profiler.js')] : [];
   const profileEnv: Record<string, string> = cpuProfileFile ? { BENCH_CPU_PROFILE_FILE: cpuProfileFile } : {};
-  return startNode('the service', [...profiler, join(ROOT, 'dist', 'main.js')], { ...env, ...profileEnv, PORT: String(port), HOST: '127.0.0.1' }, port, '/health', logFile);
+  return startNode('the service', [...profiler, join(distDir, 'main.js')], { ...env, ...profileEnv, PORT: String(port), HOST: '127.0.0.1' }, port, '/health', logFile, cpuProfileFile !== undefined);
 }
 
-/** Sends a signal to a child started here (by its pid). */
-export function signalChild(handle: ChildHandle, signal: NodeJS.Signals): void {
-  tryKill(handle.pid, signal);
+/**
+ * A private copy of `dist/`, inside the repository so that the service still finds `node_modules`: a
+ * rebuild during the benchmark (which empties `dist/`) cannot pull files from under the running service.
+ */
+export function snapshotDist(into: string): string {
+  cpSync(join(ROOT, 'dist'), into, { recursive: true, filter: (source) => !source.endsWith('.tsbuildinfo') });
+  return into;
 }
 
 export async function startBaseline(redisUrl: string, jwtSecret: string, logFile: string): Promise<ChildHandle> {

@@ -7,7 +7,7 @@ import { checkStock, type SaleStats } from '../load-tests/lib/invariants';
 import { buyerId, runTag, saleDraft } from '../load-tests/lib/payloads';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { AdminClient } from './admin-client';
-import { ChildHandle, ensureBuilt, obtainRedis, signalChild, sleep, startBaseline, startService } from './processes';
+import { ChildHandle, ensureBuilt, obtainRedis, sleep, snapshotDist, startBaseline, startService } from './processes';
 import { CpuProfile, summarizeProfile } from './profile-summary';
 import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
@@ -111,11 +111,11 @@ async function serviceRun(context: Context, run: number): Promise<RunResult> {
   await context.admin.reschedule(saleId, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
   const load = loadFor(context, 'service', run, context.serviceUrl, saleId, importSeconds, startsAt);
   const profiling = run === 1 && context.cpuProfileFile !== undefined;
-  const profileStart = profiling ? setTimeout(() => signalChild(context.service, 'SIGUSR2'), Math.max(0, startsAt - Date.now())) : undefined;
+  const profileStart = profiling ? setTimeout(() => context.service.send({ cpuProfile: 'start' }), Math.max(0, startsAt - Date.now())) : undefined;
   await load.run();
   if (profiling) {
     clearTimeout(profileStart);
-    signalChild(context.service, 'SIGUSR2');
+    context.service.send({ cpuProfile: 'stop' });
   }
   const { persist } = await awaitPersisted(context, saleId, load);
   await load.stopSampling();
@@ -212,7 +212,9 @@ async function main(): Promise<number> {
   const databaseUrl = settings.databaseUrl ?? `sqlite:${join(scratch, 'sellout.sqlite')}`;
   const jwtSecret = randomBytes(24).toString('hex');
   const cpuProfileFile = settings.cpuProfile ? join(resultsDir, `${stamp}-${mode}-service.cpuprofile`) : undefined;
+  const distDir = snapshotDist(join(resultsDir, `.dist-${stamp}`));
   const service = await startService(
+    distDir,
     {
       NODE_ENV: 'production',
       REDIS_URL: redisHandle.url,
@@ -255,6 +257,7 @@ async function main(): Promise<number> {
     redis.disconnect();
     await redisHandle.stop();
     if (!settings.databaseUrl) rmSync(scratch, { recursive: true, force: true });
+    rmSync(distDir, { recursive: true, force: true });
   }
 
   const finishedAt = new Date();
