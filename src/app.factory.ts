@@ -34,9 +34,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     void reply.header('x-request-id', request.id);
   });
   // Errors raised by Fastify itself before a request reaches Nest (malformed JSON, a body over the limit)
-  // answer with the contract's body too. It must be set before Nest adds its routes: a route keeps the
-  // error handler that was in force when it was registered.
-  fastify.setErrorHandler(sendErrorResponse);
+  // answer with the contract's body too. Set on each route as it is added: a route keeps the error
+  // handler in force at that moment, and Nest installs its own on the server only after its routes.
+  fastify.addHook('onRoute', (route) => {
+    route.errorHandler ??= sendErrorResponse;
+  });
   // CSV bodies (reservation import) arrive as text; they are parsed by the route that accepts them.
   fastify.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));
 
