@@ -1,5 +1,5 @@
 import { useId, useState } from 'preact/hooks';
-import { ErrorNotice, Link, PhaseBadge, useFocusOnMount } from '../shared/components';
+import { ErrorNotice, Link, PhaseBadge } from '../shared/components';
 import { formatCount, formatDateTime } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { navigate } from '../shared/router';
@@ -11,7 +11,6 @@ import { emptySaleForm } from './sale-form-rules';
 import { SaleForm } from './sale-form';
 
 export function OpsHomePage(props: { token: string }) {
-  const heading = useFocusOnMount<HTMLHeadingElement>();
   const now = useServerNow(1000);
   const [sales, setSales] = useState<Sale[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -32,7 +31,7 @@ export function OpsHomePage(props: { token: string }) {
 
   return (
     <div class="stack">
-      <h1 tabIndex={-1} ref={heading}>
+      <h1>
         Ops console
       </h1>
       <section class="card" aria-labelledby="sales-heading">

@@ -52,7 +52,7 @@ function OpsConsole() {
           {token !== null ? <SignIn store={opsTokens} roles={['ops']} productionHint={null} /> : null}
         </div>
       </header>
-      <main id="main">{page}</main>
+      <main id="main" tabIndex={-1}>{page}</main>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useFocusOnMount } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, PhaseBadge } from '../shared/components';
 import { formatCount, formatDateTime, formatMoney, fromDateTimeLocal } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, isOver, nextMilestone, timesOf } from '../shared/sale-timeline';
@@ -343,7 +343,6 @@ function initialSale(saleId: string): Sale | undefined {
 
 export function SaleAdminPage(props: { saleId: string }) {
   const { saleId } = props;
-  const heading = useFocusOnMount<HTMLHeadingElement>();
   const now = useServerNow(500);
   const [sale, setSale] = useState<Sale | undefined>(() => initialSale(saleId));
   const [loadError, setLoadError] = useState<unknown>(undefined);
@@ -368,7 +367,7 @@ export function SaleAdminPage(props: { saleId: string }) {
   if (sale === undefined) {
     return (
       <section>
-        <h1 tabIndex={-1} ref={heading}>
+        <h1>
           {notFound ? 'Sale not found' : 'Loading the sale…'}
         </h1>
         <ErrorNotice error={loadError} />
@@ -391,7 +390,7 @@ export function SaleAdminPage(props: { saleId: string }) {
         <Link href="/ops">← All sales</Link>
       </p>
       <header class="card">
-        <h1 id="sale-admin-heading" tabIndex={-1} ref={heading}>
+        <h1 id="sale-admin-heading">
           {sale.name}
         </h1>
         <p class="row">

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { claimsOf, devSignInAvailable, requestDevToken, TokenStore } from './auth';
 import { explainError, ExplainContext } from './error-messages';
 import { describeDuration, formatCountdown } from './format';
@@ -170,13 +170,4 @@ export function SignIn(props: SignInProps) {
       {error !== undefined && !invalidUserId && !invalidToken ? <ErrorNotice error={error} /> : null}
     </div>
   );
-}
-
-/** Moves keyboard focus to the page heading after a client-side navigation, as a page load would. */
-export function useFocusOnMount<T extends HTMLElement>() {
-  const ref = useRef<T>(null);
-  useEffect(() => {
-    ref.current?.focus();
-  }, []);
-  return ref;
 }

@@ -6,6 +6,8 @@ export function navigate(path: string, state: unknown = null): void {
   history.pushState(state, '', path);
   window.dispatchEvent(new PopStateEvent('popstate', { state }));
   window.scrollTo(0, 0);
+  // As after a page load, keyboard and screen-reader users start at the top of the new content.
+  requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
 }
 
 export function usePath(): string {

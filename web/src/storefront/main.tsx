@@ -48,7 +48,7 @@ function Storefront() {
           <SignIn store={buyerTokens} productionHint={<span>Sign in on the shop's website.</span>} />
         </div>
       </header>
-      <main id="main">{page}</main>
+      <main id="main" tabIndex={-1}>{page}</main>
       <footer class="site-footer">
         <div class="inner">Times are shown in your time zone; countdowns follow the shop's clock, not your device's.</div>
       </footer>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, useFocusOnMount, useToken } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, useToken } from '../shared/components';
 import { formatDateTime, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import type { Order, OrderStatus, Sale } from '../shared/types';
@@ -24,7 +24,6 @@ export function OrderPage(props: { orderId: string }) {
   const { orderId } = props;
   const token = useToken(buyerTokens);
   const now = useServerNow();
-  const heading = useFocusOnMount<HTMLHeadingElement>();
   const [order, setOrder] = useState<Order | undefined>(() => initialOrder(orderId));
   const [sale, setSale] = useState<Sale | undefined>(undefined);
   const [loadError, setLoadError] = useState<unknown>(undefined);
@@ -61,7 +60,7 @@ export function OrderPage(props: { orderId: string }) {
   if (token === null) {
     return (
       <section>
-        <h1 tabIndex={-1} ref={heading}>
+        <h1>
           Your order
         </h1>
         <Notice kind="info" title="Sign in to see this order">
@@ -74,7 +73,7 @@ export function OrderPage(props: { orderId: string }) {
   if (order === undefined) {
     return (
       <section>
-        <h1 tabIndex={-1} ref={heading}>
+        <h1>
           {fatal ? 'Order not available' : 'Loading your order…'}
         </h1>
         <ErrorNotice error={loadError} />
@@ -106,7 +105,7 @@ export function OrderPage(props: { orderId: string }) {
         <Link href={`/sales/${encodeURIComponent(order.saleId)}`}>← Back to the sale</Link>
       </p>
       <div class="card stack">
-        <h1 id="order-heading" tabIndex={-1} ref={heading}>
+        <h1 id="order-heading">
           Your order{sale ? `: ${sale.name}` : ''}
         </h1>
         <p class="row">

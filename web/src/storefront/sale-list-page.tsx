@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Countdown, ErrorNotice, Link, PhaseBadge, useFocusOnMount } from '../shared/components';
+import { Countdown, ErrorNotice, Link, PhaseBadge } from '../shared/components';
 import { formatCount, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, nextMilestone } from '../shared/sale-timeline';
@@ -11,7 +11,6 @@ export function SaleListPage() {
   const [sales, setSales] = useState<Sale[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const now = useServerNow(500);
-  const heading = useFocusOnMount<HTMLHeadingElement>();
 
   usePolling(
     async () => {
@@ -27,7 +26,7 @@ export function SaleListPage() {
 
   return (
     <section aria-labelledby="sales-heading">
-      <h1 id="sales-heading" tabIndex={-1} ref={heading}>
+      <h1 id="sales-heading">
         Flash sales
       </h1>
       {error !== undefined ? <ErrorNotice error={error} /> : null}

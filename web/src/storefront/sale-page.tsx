@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useFocusOnMount, useToken } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useToken } from '../shared/components';
 import { checkFcodeInput } from '../shared/fcode-input';
 import { describeDuration, formatCount, formatDateTime, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
@@ -25,7 +25,6 @@ export function SalePage(props: { saleId: string }) {
   const { saleId } = props;
   const token = useToken(buyerTokens);
   const now = useServerNow();
-  const heading = useFocusOnMount<HTMLHeadingElement>();
   const [sale, setSale] = useState<Sale | undefined>(undefined);
   const [loadError, setLoadError] = useState<unknown>(undefined);
   const [reservation, setReservation] = useState<Reservation | null | undefined>(undefined);
@@ -74,7 +73,7 @@ export function SalePage(props: { saleId: string }) {
   if (sale === undefined) {
     return (
       <section>
-        <h1 tabIndex={-1} ref={heading}>
+        <h1>
           {notFound ? 'Sale not found' : 'Loading the sale…'}
         </h1>
         {loadError !== undefined ? <ErrorNotice error={loadError} /> : null}
@@ -153,7 +152,7 @@ export function SalePage(props: { saleId: string }) {
       </p>
       <div class="two-columns">
         <div class="card">
-          <h1 id="sale-heading" tabIndex={-1} ref={heading}>
+          <h1 id="sale-heading">
             {sale.name}
           </h1>
           <p class="price" data-testid="price">
@@ -182,7 +181,7 @@ export function SalePage(props: { saleId: string }) {
           </dl>
         </div>
 
-        <div class="card stack" aria-live="polite">
+        <div class="card stack">
           <p class="row">
             <span class="muted">Status</span> <span data-testid="phase"><PhaseBadge phase={phase} /></span>
           </p>
