@@ -27,7 +27,7 @@ async function opsToken(baseUrl: string): Promise<string> {
 }
 
 const seconds = (since: number) => (Date.now() - since) / 1000;
-const count = (value: number) => value.toLocaleString('en-US');
+const count = (value: number) => Math.round(value).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const baseUrl = envString(env, 'BASE_URL', 'http://127.0.0.1:3000').replace(/\/+$/, '');
