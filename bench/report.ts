@@ -177,6 +177,7 @@ function runRow(run: RunResult): string {
     fixed(run.clientOversold + (run.stockCheck?.oversold ?? 0)),
     run.persist ? `${fixed(run.persist.ordersPersisted)} / ${fixed(run.persist.ordersAccepted)}` : '–',
     run.persist?.lastLandedAfterSellOutMs === null || run.persist === null ? '–' : `${fixed(run.persist.lastLandedAfterSellOutMs / 1000, 2)} s`,
+    run.cpu ? `${fixed(run.cpu.serverCores, 2)} / ${fixed(run.cpu.redisCores, 2)} / ${fixed(run.cpu.generatorCores, 2)}` : '–',
   ];
   return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`;
 }
@@ -208,7 +209,7 @@ ${result.failures.length > 0 ? `<div class="failures"><strong>Correctness failur
 <h2>Targets</h2>
 <table class="text"><tr><th></th><th>target</th><th>wanted</th><th>measured</th></tr>${targets}</table>
 <h2>Runs</h2>
-<table><tr><th>run</th><th>sell-out</th><th>req/s</th><th>accepted/s</th><th>rejected/s</th><th>p50 ms</th><th>p99 ms</th><th>oversold</th><th>persisted</th><th>last order landed after sell-out</th></tr>
+<table><tr><th>run</th><th>sell-out</th><th>req/s</th><th>accepted/s</th><th>rejected/s</th><th>p50 ms</th><th>p99 ms</th><th>oversold</th><th>persisted</th><th>last order landed after sell-out</th><th>cores busy: server / redis / load generator</th></tr>
 ${allRuns.map(runRow).join('')}</table>
 <p>Across ${result.runs.length} run(s), min / median / max: sell-out ${spreadText(aggregate.sellOutMs, 1000, 2, ' s')}; purchase requests/s ${spreadText(aggregate.requestsPerSecond)}; accepted/s ${spreadText(aggregate.acceptedPerSecond)}; p99 ${spreadText(aggregate.p99Ms, 1, 1, ' ms')}.
 ${aggregate.baselineRatio === null ? '' : `Throughput is ${fixed(aggregate.baselineRatio, 2)}× the bare baseline (a minimal Fastify route running the same purchase.lua).`}</p>

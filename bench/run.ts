@@ -61,12 +61,13 @@ async function prepareSale(context: Context, label: string): Promise<{ saleId: s
   return { saleId: sale.id, importSeconds: imported.seconds };
 }
 
-function loadFor(context: Context, target: 'service' | 'baseline', run: number, baseUrl: string, saleId: string, importSeconds: number, startsAt: number): SellOutLoad {
+function loadFor(context: Context, target: 'service' | 'baseline', run: number, server: ChildHandle, saleId: string, importSeconds: number, startsAt: number): SellOutLoad {
   const { settings } = context;
   return new SellOutLoad({
     target,
     run,
-    baseUrl,
+    baseUrl: server.url,
+    serverPid: server.pid,
     redis: context.redis,
     saleId,
     stock: settings.stock,
@@ -109,7 +110,7 @@ async function serviceRun(context: Context, run: number): Promise<RunResult> {
   const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-run${run}`);
   const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
   await context.admin.reschedule(saleId, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
-  const load = loadFor(context, 'service', run, context.serviceUrl, saleId, importSeconds, startsAt);
+  const load = loadFor(context, 'service', run, context.service, saleId, importSeconds, startsAt);
   const profiling = run === 1 && context.cpuProfileFile !== undefined;
   const profileStart = profiling ? setTimeout(() => context.service.send({ cpuProfile: 'start' }), Math.max(0, startsAt - Date.now())) : undefined;
   await load.run();
@@ -138,7 +139,7 @@ async function baselineRun(context: Context, service: ChildHandle, jwtSecret: st
     const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
     const keys = RedisKeys.forSale(saleId);
     await redis.hset(keys.sale, { startsAt, fcodeOpensAt: startsAt, reservationClosesAt: startsAt });
-    const load = loadFor(context, 'baseline', 1, baseline.url, saleId, importSeconds, startsAt);
+    const load = loadFor(context, 'baseline', 1, baseline, saleId, importSeconds, startsAt);
     await load.run();
     await load.stopSampling();
     const [general, fcode, generalRemaining, fcodeRemaining, unitsSold, accepted] = (await redis.hmget(keys.sale, 'general', 'fcode', 'generalRemaining', 'fcodeRemaining', 'unitsSold', 'accepted')).map(Number);

@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import type Redis from 'ioredis';
 import { errorCodeOf } from '../load-tests/lib/outcomes';
 import { ORDER_WRITER_GROUP, RedisKeys } from '../src/redis/redis-keys';
+import { cpuShare, cpuSnapshot, type CpuShare, type CpuSnapshot } from './cpu-usage';
 import { sleep } from './processes';
 import { DoubleBuffer, percentiles } from './statistics';
 import type { Percentiles, RunResult, Sample } from './types';
@@ -34,6 +35,8 @@ export interface SellOutOptions {
   sampleIntervalMs: number;
   soldOutTailMs: number;
   maxRunMs: number;
+  /** The server under test, for its CPU time. */
+  serverPid: number;
 }
 
 type LatencyBucket = 'warmup' | 'sellOut' | 'tail';
@@ -55,6 +58,7 @@ export class SellOutLoad {
   private lastBucket: LatencyBucket = 'warmup';
   private lastSampleAt = 0;
   private sampling = false;
+  private cpu: CpuShare | null = null;
   /** The first error a sample met (the run goes on; the report shows fewer samples). */
   samplingError: string | undefined;
   private sampler: NodeJS.Timeout | undefined;
@@ -69,6 +73,7 @@ export class SellOutLoad {
   async run(): Promise<void> {
     const options = this.options;
     await sleep(Math.max(0, options.startsAt - options.warmupMs - Date.now()));
+    const cpuBefore = await cpuSnapshot(options.serverPid, options.redis);
     this.lastSampleAt = Date.now();
     this.sampler = setInterval(() => {
       this.sample().catch((error: unknown) => {
@@ -87,6 +92,7 @@ export class SellOutLoad {
     }
     purchases.instance.stop();
     polls?.instance.stop();
+    this.cpu = cpuShare(cpuBefore, await cpuSnapshot(options.serverPid, options.redis));
     await Promise.all([purchases.done, polls?.done]);
   }
 
@@ -233,7 +239,7 @@ export class SellOutLoad {
     return this.accepted;
   }
 
-  result(): Omit<RunResult, 'persist' | 'stockCheck'> {
+  result(): Omit<RunResult, 'persist' | 'stockCheck'> & { cpu: CpuShare | null } {
     const options = this.options;
     const sellOutMs = this.soldOutAt === null ? null : this.soldOutAt - options.startsAt;
     const windowSeconds = Math.max(0.001, (sellOutMs ?? options.maxRunMs) / 1000);
@@ -261,6 +267,7 @@ export class SellOutLoad {
       latency: { sellOut: percentiles(this.sellOutLatencies.view()), all: percentiles(this.allLatencies.view()) },
       limitBreaches,
       clientOversold: Math.max(0, this.accepted - options.stock),
+      cpu: this.cpu,
       samples: this.samples,
     };
   }
@@ -283,4 +290,4 @@ export function writerLagOf(groups: unknown, streamLength: number): number | nul
   return streamLength;
 }
 
-export type { Percentiles };
+export type { CpuSnapshot, Percentiles };

@@ -81,6 +81,12 @@ export function evaluateTargets(result: Pick<BenchResult, 'runs' | 'baseline' | 
   return targets;
 }
 
+function cpuText(run: RunResult): string {
+  if (!run.cpu) return '';
+  const cores = (value: number | null) => (value === null ? '?' : value.toFixed(2));
+  return `; cores busy: ${run.target} ${cores(run.cpu.serverCores)}, redis ${cores(run.cpu.redisCores)}, load generator ${cores(run.cpu.generatorCores)}`;
+}
+
 export function runLine(run: RunResult, runs: number): string {
   const label = run.target === 'baseline' ? 'baseline ' : `run ${run.run}/${runs}`;
   const window = run.sellOutWindow;
@@ -91,7 +97,7 @@ export function runLine(run: RunResult, runs: number): string {
     : '';
   return (
     `${label}  ${sold}: ${thousands(window.requestsPerSecond)} req/s (${thousands(window.acceptedPerSecond)} accepted/s, ${thousands(window.rejectedPerSecond)} rejected/s), ` +
-    `p50 ${ms(run.latency.sellOut?.p50)}, p99 ${ms(run.latency.sellOut?.p99)}; oversold ${Math.max(run.clientOversold, run.stockCheck?.oversold ?? 0)}${persist}`
+    `p50 ${ms(run.latency.sellOut?.p50)}, p99 ${ms(run.latency.sellOut?.p99)}; oversold ${Math.max(run.clientOversold, run.stockCheck?.oversold ?? 0)}${persist}${cpuText(run)}`
   );
 }
 

@@ -56,6 +56,8 @@ export interface RunResult {
   clientOversold: number;
   persist: PersistResult | null;
   stockCheck: StockCheck | null;
+  /** Cores busy from the first click to the end of the load: the server, Redis, the load generator. */
+  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number } | null;
   samples: Sample[];
 }
 

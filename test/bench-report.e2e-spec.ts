@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpuShare, processCpuSeconds } from '../bench/cpu-usage';
 import { areaOf, summarizeProfile } from '../bench/profile-summary';
 import { lineChart, niceTicks, renderReport } from '../bench/report';
 import { writerLagOf } from '../bench/sell-out';
@@ -158,6 +159,16 @@ describe('benchmark helpers', () => {
   it('mints tokens a standard JWT library verifies', () => {
     expect(jwt.verify(mintToken('secret-0123456789abcdef', 'bench-1'), 'secret-0123456789abcdef', { algorithms: ['HS256'] })).toMatchObject({ sub: 'bench-1' });
     expect(jwt.verify(mintToken('secret-0123456789abcdef', 'ops', ['ops']), 'secret-0123456789abcdef')).toMatchObject({ sub: 'ops', roles: ['ops'] });
+  });
+
+  it('tells how many cores each party kept busy', () => {
+    expect(processCpuSeconds(process.pid)).toBeGreaterThan(0);
+    expect(processCpuSeconds(2 ** 30)).toBeNull();
+    expect(cpuShare({ at: 0, server: 1, redis: 2, generator: 3 }, { at: 2000, server: 2.5, redis: 2.5, generator: 4 })).toEqual({ wallSeconds: 2, serverCores: 0.75, redisCores: 0.25, generatorCores: 0.5 });
+    expect(cpuShare({ at: 0, server: null, redis: 2, generator: 3 }, { at: 1000, server: null, redis: 2, generator: 3 }).serverCores).toBeNull();
+    const run = { ...copy(fixture.runs[0]), cpu: { wallSeconds: 9, serverCores: 0.93, redisCores: 0.31, generatorCores: 0.62 } };
+    expect(runLine(run, 1)).toContain('cores busy: service 0.93, redis 0.31, load generator 0.62');
+    expect(renderReport({ ...fixture, runs: [run] })).toContain('<td>0.93 / 0.31 / 0.62</td>');
   });
 
   it('sums a CPU profile by area and function', () => {
