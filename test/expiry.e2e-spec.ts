@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ManualClock } from '../src/common/clock';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
@@ -15,7 +16,6 @@ import {
   redisOrderStatus,
   SaleCounters,
   saleCounters,
-  statusEventsByOrder,
   stockEquationHolds,
   sweeper,
   userIds,
@@ -57,11 +57,6 @@ function watchStockEquation(app: TestApp, saleId: string): { stop: () => Promise
       return broken;
     },
   };
-}
-
-function expectOneStatusEventEach(events: Map<string, string[]>, orderIds: string[], status: string): void {
-  const wrong = orderIds.filter((orderId) => (events.get(orderId) ?? []).join() !== status);
-  expect(wrong.map((orderId) => [orderId, events.get(orderId)])).toEqual([]);
 }
 
 describe('Expiry of unpaid orders', () => {
@@ -167,7 +162,7 @@ describe('Expiry of unpaid orders', () => {
       expect(attempts.filter((response) => response.body.code === 'SOLD_OUT')).toHaveLength(50);
       expect(await saleCounters(app, saleId)).toMatchObject({ generalRemaining: 0, unitsSold: 300, paid: 200, expired: 100, pending_payment: 100 });
       expect((await buy(app, saleId, uniqueId('after'))).body.code).toBe('SOLD_OUT');
-      expectOneStatusEventEach(await statusEventsByOrder(app, saleId), unpaidIds, 'expired');
+      expect(await Promise.all(unpaidIds.map((orderId) => redisOrderStatus(app, saleId, orderId)))).toEqual(Array(100).fill('expired'));
       await assertInvariants(app, saleId);
     });
   });
@@ -240,9 +235,6 @@ describe('Expiry of unpaid orders', () => {
       expect(responses.filter((response) => response.body.code === 'ORDER_EXPIRED').length).toBeGreaterThan(0);
       expect(expiredDuringRace).toBeGreaterThan(0);
       expect(await saleCounters(app, saleId)).toMatchObject({ paid: paid.length, expired: expired.length, unitsSold: paid.length, generalRemaining: expired.length, pending_payment: 0 });
-      const events = await statusEventsByOrder(app, saleId);
-      expectOneStatusEventEach(events, paid, 'paid');
-      expectOneStatusEventEach(events, expired, 'expired');
       const report = await assertInvariants(app, saleId);
       const stored = new Map(report.databaseOrders.map((order) => [order.id, order.status]));
       expect(orderIds.filter((orderId, index) => stored.get(orderId) !== statuses[index])).toEqual([]);
@@ -265,7 +257,7 @@ describe('Expiry of unpaid orders', () => {
         expect(passes.reduce((sum, pass) => sum + pass.expired, 0)).toBeLessThanOrEqual(400);
         expect(await saleCounters(app, saleId)).toMatchObject({ expired: 400, generalRemaining: 400, unitsSold: 0, pending_payment: 0 });
         expect(await app.redis.hlen(RedisKeys.forSale(saleId).buyers)).toBe(0);
-        expectOneStatusEventEach(await statusEventsByOrder(app, saleId), orderIds, 'expired');
+        expect(await Promise.all(orderIds.map((orderId) => redisOrderStatus(app, saleId, orderId)))).toEqual(Array(400).fill('expired'));
         await waitUntil('both apps counted every expiry once', async () => (await expiredMetric(app)) + (await expiredMetric(second)) - metricsBefore === 400);
         await assertInvariants(app, saleId);
       } finally {
@@ -299,7 +291,8 @@ describe('Expiry across a restart', () => {
   describe('when the service restarts in the middle of an expiry wave', () => {
     it('leaves no order pending past its deadline by more than a few seconds, and releases none twice', async () => {
       const env = { SWEEPER_BATCH_SIZE: '10' };
-      const before = await createTestApp({ env });
+      // Ten days back: no order left in this Redis by the tests above falls due on this clock.
+      const before = await createTestApp({ env, clock: new ManualClock(Date.now() - 10 * 24 * 3_600_000) });
       const { saleId, paymentWindowMs } = await createLiveSale(before, { stock: 1_500, paymentWindowSeconds: 30 });
       const orderIds = await buyForAll(before, saleId, userIds(uniqueId('wave'), 1_500));
       const deadlinePassedAt = Date.now();
@@ -308,6 +301,7 @@ describe('Expiry across a restart', () => {
       // A graceful stop lets the tick in progress finish; the rest of the wave is left to the next service.
       await sweeper(before).stop();
       const expiredAtStop = (await saleCounters(before, saleId)).expired;
+      const expiredByBefore = await expiredMetric(before);
       await before.close();
 
       const after = await createTestApp({ env, sqliteFile: before.sqliteFile, clock: before.clock });
@@ -319,7 +313,9 @@ describe('Expiry across a restart', () => {
         expect(tookMs).toBeLessThan(EXPIRY_GRACE_MS * 2);
         expect(await saleCounters(after, saleId)).toMatchObject({ expired: 1_500, generalRemaining: 1_500, unitsSold: 0, pending_payment: 0 });
         expect(await after.redis.zcard(RedisKeys.forSale(saleId).deadlines)).toBe(0);
-        expectOneStatusEventEach(await statusEventsByOrder(after, saleId), orderIds, 'expired');
+        expect(await Promise.all(orderIds.map((orderId) => redisOrderStatus(after, saleId, orderId)))).toEqual(Array(1_500).fill('expired'));
+        // Each release is counted once by the service that made it: a second release would show here.
+        expect(expiredByBefore + (await expiredMetric(after))).toBe(1_500);
         await assertInvariants(after, saleId);
       } finally {
         await after.close();

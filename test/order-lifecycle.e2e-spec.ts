@@ -51,7 +51,6 @@ describe('Order lifecycle (pay and cancel)', () => {
         const counters = await saleCounters(app, saleId);
         expect(counters).toMatchObject({ pending_payment: 0, paid: 1, unitsSold: 1, generalRemaining: 4 });
         expect(await deadlineOf(app, saleId, orderId)).toBeNull();
-        expect((await statusEventsByOrder(app, saleId)).get(orderId)).toEqual(['paid']);
         expect((await app.request('GET', `/api/orders/${orderId}`, { token: app.token(buyer) })).body).toMatchObject({ status: 'paid' });
         await assertInvariants(app, saleId);
         const stored = await app.database.manager.findOneByOrFail(OrderEntity, { id: orderId });
@@ -111,7 +110,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect(responses.filter((response) => response.status === 409 && response.body.code === 'ORDER_NOT_PENDING')).toHaveLength(24);
         expect(chargesOf(orderId)).toHaveLength(1);
         expect(await saleCounters(app, saleId)).toMatchObject({ paid: 1, pending_payment: 0 });
-        expect((await statusEventsByOrder(app, saleId)).get(orderId)).toEqual(['paid']);
+        await assertInvariants(app, saleId);
       });
     });
 
@@ -383,7 +382,6 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect(after).toMatchObject({ generalRemaining: 1, unitsSold: 0, pending_payment: 0, cancelled: 1, stockVersion: before.stockVersion + 1 });
         expect(await app.redis.hget(RedisKeys.forSale(saleId).buyers, buyer)).toBeNull();
         expect(await deadlineOf(app, saleId, orderId)).toBeNull();
-        expect((await statusEventsByOrder(app, saleId)).get(orderId)).toEqual(['cancelled']);
         // The announcement clears this process's sold-out flag, so the unit is sold again at once.
         await waitUntil('a new buyer gets the returned unit', async () => (await buy(app, saleId, uniqueId('next'))).status === 201);
         await assertInvariants(app, saleId);
@@ -466,7 +464,8 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect([response.status, response.body.code]).toEqual([409, 'ORDER_EXPIRED']);
         expect(await redisOrderStatus(app, saleId, orderId)).toBe('expired');
         expect(await saleCounters(app, saleId)).toMatchObject({ expired: 1, cancelled: 0, generalRemaining: 1, unitsSold: 0 });
-        expect((await statusEventsByOrder(app, saleId)).get(orderId)).toEqual(['expired']);
+        await assertInvariants(app, saleId);
+        expect((await app.database.manager.findOneByOrFail(OrderEntity, { id: orderId })).status).toBe('expired');
       });
     });
 
@@ -503,7 +502,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect(responses.filter((response) => response.status === 200)).toHaveLength(1);
         expect(responses.filter((response) => response.body.code === 'ORDER_NOT_PENDING')).toHaveLength(19);
         expect(await saleCounters(app, saleId)).toMatchObject({ cancelled: 1, generalRemaining: 1, unitsSold: 0 });
-        expect((await statusEventsByOrder(app, saleId)).get(orderId)).toEqual(['cancelled']);
+        await assertInvariants(app, saleId);
       });
     });
   });
@@ -552,6 +551,13 @@ describe('Order lifecycle without the order writer', () => {
       expect((await pay(withoutWriter, paidId, payer)).status).toBe(200);
       expect((await cancel(withoutWriter, cancelledId, canceller)).status).toBe(200);
       expect(await withoutWriter.database.manager.countBy(OrderEntity, { saleId })).toBe(0);
+      // Nothing trims the stream without a writer: each order has exactly its one status event waiting.
+      expect(await statusEventsByOrder(withoutWriter, saleId)).toEqual(
+        new Map([
+          [paidId, ['paid']],
+          [cancelledId, ['cancelled']],
+        ]),
+      );
     } finally {
       await withoutWriter.close();
     }
