@@ -171,6 +171,33 @@ describe('Order writer', () => {
     });
   });
 
+  describe('when the database is unreachable for a while', () => {
+    it('parks nothing, and persists every order once the database is back', async () => {
+      const app = await startApp({ ORDER_WRITER_MAX_DELIVERIES: '2', ORDER_WRITER_CLAIM_IDLE_MS: '50' });
+      const database = app.database;
+      const transaction = database.transaction.bind(database);
+      let attempts = 0;
+      // The driver's "connection refused", as the writer would see it while the database is down.
+      const outage = jest.spyOn(database, 'transaction').mockImplementation(async () => {
+        attempts += 1;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      });
+      try {
+        const { sale } = await sellTo(app, buyerIds(30));
+        // The outage lasts many claim intervals: a poison message would have used up its deliveries by then.
+        const outageEnds = Date.now() + 800;
+        await eventually(async () => attempts >= 4 && Date.now() >= outageEnds);
+        expect(await app.redis.xlen(RedisKeys.forSale(sale.id).deadEvents)).toBe(0);
+        expect(await app.app.get(OrderWriterService).lag(sale.id)).toBe(30);
+        outage.mockImplementation(transaction);
+        await assertInvariants(app, sale.id);
+        expect(await storedCount(app, sale.id)).toBe(30);
+      } finally {
+        outage.mockRestore();
+      }
+    });
+  });
+
   describe('when it runs as a standalone worker (npm run start:worker)', () => {
     it('persists the orders a service without a writer accepted', async () => {
       const service = await startApp({ ORDER_WRITER_ENABLED: 'false' });

@@ -38,6 +38,8 @@ class OrderNotPersistedError extends Error {
 
 const MAX_BACKOFF_MS = 2000;
 const TRIM_INTERVAL_MS = 10_000;
+/** A consumer with nothing pending and silent this long is gone (each process start is a new consumer). */
+const FORGET_CONSUMER_AFTER_MS = 3_600_000;
 
 /**
  * Persists orders from every sale's outbox stream into the database: a consumer group per stream, batches
@@ -231,7 +233,8 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
 
   /**
    * Drops entries every consumer has acknowledged, so the streams do not grow without bound: everything
-   * below both the oldest unacknowledged entry and the group's read position. (Read as one snapshot.)
+   * below both the oldest unacknowledged entry and the group's read position (read as one snapshot).
+   * Also forgets consumers of processes long gone that left nothing pending.
    */
   async trimAcknowledged(saleIds: string[]): Promise<void> {
     for (const saleId of saleIds) {
@@ -244,6 +247,15 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       const position = String(group['last-delivered-id']);
       const keepFrom = pendingCount > 0 && oldestPending !== null && compareIds(oldestPending, position) < 0 ? oldestPending : position;
       if (keepFrom !== '0-0') await this.redis.xtrim(stream, 'MINID', keepFrom);
+      await this.forgetGoneConsumers(stream);
+    }
+  }
+
+  private async forgetGoneConsumers(stream: string): Promise<void> {
+    const consumers = ((await this.redis.xinfo('CONSUMERS', stream, ORDER_WRITER_GROUP)) as unknown[][]).map(toRecord);
+    for (const consumer of consumers) {
+      if (consumer.name === this.consumer || Number(consumer.pending) > 0 || Number(consumer.idle) < FORGET_CONSUMER_AFTER_MS) continue;
+      await this.redis.xgroup('DELCONSUMER', stream, ORDER_WRITER_GROUP, String(consumer.name));
     }
   }
 
