@@ -322,4 +322,30 @@ describe('Sales', () => {
       expect(response.body).toMatchObject({ statusCode: 404, code: 'SALE_NOT_FOUND' });
     });
   });
+
+  describe('GET /docs-json', () => {
+    it('documents every sales and reservations route, with bearer auth where a token is needed', async () => {
+      const { paths } = (await app.request('GET', '/docs-json')).body;
+      const documented: [string, string, boolean][] = [
+        ['post', '/api/admin/sales', true],
+        ['get', '/api/admin/sales/{saleId}', true],
+        ['patch', '/api/admin/sales/{saleId}', true],
+        ['post', '/api/admin/sales/{saleId}/stock', true],
+        ['post', '/api/admin/sales/{saleId}/pause', true],
+        ['post', '/api/admin/sales/{saleId}/resume', true],
+        ['get', '/api/admin/sales/{saleId}/stats', true],
+        ['post', '/api/admin/sales/{saleId}/reservations/import', true],
+        ['post', '/api/sales/{saleId}/reservations', true],
+        ['get', '/api/sales/{saleId}/reservations/me', true],
+        ['get', '/api/sales', false],
+        ['get', '/api/sales/{saleId}', false],
+      ];
+      for (const [method, path, needsToken] of documented) {
+        const operation = paths[path]?.[method];
+        expect({ method, path, summary: operation?.summary, tagged: operation?.tags?.length > 0, bearer: Boolean(operation?.security) }).toEqual({ method, path, summary: expect.any(String), tagged: true, bearer: needsToken });
+      }
+      const createSchema = paths['/api/admin/sales'].post.requestBody.content['application/json'].schema.$ref;
+      expect(createSchema).toMatch(/CreateSaleDto$/);
+    });
+  });
 });
