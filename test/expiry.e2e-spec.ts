@@ -162,6 +162,8 @@ describe('Expiry of unpaid orders', () => {
       expect(attempts.filter((response) => response.body.code === 'SOLD_OUT')).toHaveLength(50);
       expect(await saleCounters(app, saleId)).toMatchObject({ generalRemaining: 0, unitsSold: 300, paid: 200, expired: 100, pending_payment: 100 });
       expect((await buy(app, saleId, uniqueId('after'))).body.code).toBe('SOLD_OUT');
+      const stats = await app.request('GET', `/api/admin/sales/${saleId}/stats`, { token: app.opsToken() });
+      expect(stats.body).toMatchObject({ unitsSold: 300, stock: { general: 300, generalRemaining: 0 }, orders: { pending_payment: 100, paid: 200, expired: 100, cancelled: 0 } });
       expect(await Promise.all(unpaidIds.map((orderId) => redisOrderStatus(app, saleId, orderId)))).toEqual(Array(100).fill('expired'));
       await assertInvariants(app, saleId);
     });

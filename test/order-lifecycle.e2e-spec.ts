@@ -372,6 +372,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         const orderId = await buyOrFail(app, saleId, buyer);
         const soldOut = await buy(app, saleId, uniqueId('late'));
         expect([soldOut.status, soldOut.body.code]).toEqual([409, 'SOLD_OUT']);
+        expect((await app.request('GET', `/api/sales/${saleId}`)).body).toMatchObject({ phase: 'sold_out', remaining: 0 });
         const before = await saleCounters(app, saleId);
 
         const response = await cancel(app, orderId, buyer);
@@ -382,6 +383,9 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect(after).toMatchObject({ generalRemaining: 1, unitsSold: 0, pending_payment: 0, cancelled: 1, stockVersion: before.stockVersion + 1 });
         expect(await app.redis.hget(RedisKeys.forSale(saleId).buyers, buyer)).toBeNull();
         expect(await deadlineOf(app, saleId, orderId)).toBeNull();
+        expect((await app.request('GET', `/api/sales/${saleId}`)).body).toMatchObject({ phase: 'live', remaining: 1 });
+        const stats = await app.request('GET', `/api/admin/sales/${saleId}/stats`, { token: app.opsToken() });
+        expect(stats.body).toMatchObject({ unitsSold: 0, orders: { pending_payment: 0, paid: 0, expired: 0, cancelled: 1 } });
         // The announcement clears this process's sold-out flag, so the unit is sold again at once.
         await waitUntil('a new buyer gets the returned unit', async () => (await buy(app, saleId, uniqueId('next'))).status === 201);
         await assertInvariants(app, saleId);
