@@ -141,7 +141,7 @@ export class SalesService {
       this.forget(saleId);
       return this.render(updated);
     }
-    throw SellException.unavailable(`Sale ${saleId} is being changed by others at the same time; it`);
+    throw new SellException(ErrorCode.Unavailable, `Sale ${saleId} is being changed by others at the same time; nothing was changed, please retry`);
   }
 
   /** `POST /api/admin/sales/:saleId/pause` and `/resume`. */
