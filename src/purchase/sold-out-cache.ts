@@ -78,8 +78,9 @@ export class SoldOutCache implements OnModuleInit, OnModuleDestroy {
   onStockAnnouncement(message: string): void {
     const separator = message.lastIndexOf(':');
     const saleId = message.slice(0, separator);
-    const version = Number(message.slice(separator + 1));
-    if (separator <= 0 || !Number.isSafeInteger(version)) {
+    const versionText = message.slice(separator + 1);
+    const version = Number(versionText);
+    if (separator <= 0 || !/^\d{1,15}$/.test(versionText)) {
       this.logger.warn(`Ignoring malformed stock announcement "${message}"`);
       return;
     }
