@@ -58,7 +58,7 @@ export class OrderLifecycleService {
     if (begun.outcome !== 'BEGUN') throw beginRefusal(orderId, begun);
 
     const order = begun.order;
-    const settle = (result: SettlePaymentRequest['result'], reference: string) =>
+    const finishAttempt = (result: SettlePaymentRequest['result'], reference: string) =>
       this.settle({ saleId, orderId, userId, attemptId, now: this.clock.now(), result, reference, idempotencyKey: request.idempotencyKey, fingerprint });
 
     let charge: ChargeResult;
@@ -67,11 +67,11 @@ export class OrderLifecycleService {
     } catch (error) {
       this.logger.error({ err: error, orderId }, 'The payment provider failed; the order stays payable');
       // Ends the attempt without payment so the buyer may retry now rather than after the lease.
-      await settle('declined', '').catch((settleError: unknown) => this.logger.error({ err: settleError, orderId }, 'Could not end the failed payment attempt; its lease will run out'));
+      await finishAttempt('declined', '').catch((settleError: unknown) => this.logger.error({ err: settleError, orderId }, 'Could not end the failed payment attempt; its lease will run out'));
       throw SellException.unavailable('The payment provider');
     }
 
-    const settled = await settle(charge.ok ? 'paid' : 'declined', charge.ok ? charge.reference : '');
+    const settled = await finishAttempt(charge.ok ? 'paid' : 'declined', charge.ok ? charge.reference : '');
     switch (settled.outcome) {
       case 'PAID':
         this.metrics.orderTransitions.inc({ event: 'paid' });
@@ -83,15 +83,14 @@ export class OrderLifecycleService {
           `The payment was declined; order ${orderId} still awaits payment until ${iso(settled.order.payBy)}`,
           [{ field: 'payment', message: charge.ok ? 'declined' : charge.reason }],
         );
-      case 'LEASE_LOST':
+      case 'LEASE_LOST': {
         // The charge outlived its lease and the order moved on (expired, or another attempt took it).
         if (charge.ok) await this.refund(orderId, order, charge.reference, `order became ${settled.status} while the charge was in flight`);
-        {
-          const money = charge.ok ? 'the charge was refunded' : 'nothing was charged';
-          throw settled.status === 'expired'
-            ? new SellException(ErrorCode.OrderExpired, `Order ${orderId} expired while the payment was in flight; ${money}`)
-            : new SellException(ErrorCode.OrderNotPending, `Order ${orderId} changed while the payment was in flight; ${money}`);
-        }
+        const money = charge.ok ? 'the charge was refunded' : 'nothing was charged';
+        throw settled.status === 'expired'
+          ? new SellException(ErrorCode.OrderExpired, `Order ${orderId} expired while the payment was in flight; ${money}`)
+          : new SellException(ErrorCode.OrderNotPending, `Order ${orderId} changed while the payment was in flight; ${money}`);
+      }
     }
   }
 
