@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
+import { MetricsService } from '../src/metrics/metrics.service';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis } from './support/sales';
@@ -110,6 +111,8 @@ describe('POST /api/sales/:saleId/purchase when Redis is unreachable', () => {
       expect(response.body).toMatchObject({ statusCode: 503, code: 'UNAVAILABLE', message: expect.any(String), details: [] });
       expect(response.headers['retry-after']).toBe('1');
     }
+    const outcomes = (await app.app.get(MetricsService).purchaseOutcomes.get()).values;
+    expect(outcomes.find((sample) => sample.labels.code === 'UNAVAILABLE')?.value).toBe(2);
 
     await redis.start();
     const deadline = Date.now() + 15_000;

@@ -1,3 +1,4 @@
+import { MetricsService } from '../src/metrics/metrics.service';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
@@ -17,6 +18,11 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
     await app.close();
   });
 
+  async function outcomeCounts(): Promise<Map<string, number>> {
+    const { values } = await app.app.get(MetricsService).purchaseOutcomes.get();
+    return new Map(values.map((sample) => [String(sample.labels.code), sample.value]));
+  }
+
   describe('when 5,000 reserved buyers rush 1,000 units at once', () => {
     it('sells exactly 1,000, refuses the rest with SOLD_OUT, and persists every order once', async () => {
       const buyers = buyerIds(5000);
@@ -24,6 +30,7 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
       await reserveBuyers(app, sale.id, buyers);
       openSale(app, sale);
 
+      const outcomesBefore = await outcomeCounts();
       const responses = await Promise.all(buyers.map((buyer) => purchase(app, sale.id, buyer)));
 
       const accepted = responses.filter((response) => response.status === 201);
@@ -35,6 +42,13 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
 
       const report = await assertInvariants(app, sale.id);
       expect(report.databaseOrders.map((order) => order.id).sort()).toEqual(accepted.map((response) => response.body.id).sort());
+
+      const outcomesAfter = await outcomeCounts();
+      expect((outcomesAfter.get('CREATED') ?? 0) - (outcomesBefore.get('CREATED') ?? 0)).toBe(1000);
+      expect((outcomesAfter.get('SOLD_OUT') ?? 0) - (outcomesBefore.get('SOLD_OUT') ?? 0)).toBe(4000);
+      const scrape = await app.request('GET', '/metrics');
+      expect(scrape.text).toContain(`sellout_stock_remaining{sale="${sale.id}",pool="general"} 0`);
+      expect(scrape.text).toMatch(/sellout_purchase_duration_seconds_count \d+/);
 
       const view = await app.request('GET', `/api/sales/${sale.id}`);
       expect(view.body).toMatchObject({ remaining: 0, fcodeRemaining: 0, phase: 'sold_out' });

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
+import { isInfrastructureError } from '../common/errors/infrastructure-error';
 import { SellException } from '../common/errors/sell.exception';
 import { newOrderId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
@@ -57,13 +58,14 @@ export class PurchaseService implements OnModuleInit {
 
   async purchase(request: PurchaseRequest): Promise<PurchaseResult> {
     const started = performance.now();
-    let outcomeLabel = 'ERROR';
+    let outcomeLabel: string = ErrorCode.Internal;
     try {
       const result = await this.admit(request);
       outcomeLabel = result.replayed ? 'REPLAYED' : ACCEPTED;
       return result;
     } catch (error) {
       if (error instanceof SellException) outcomeLabel = error.code;
+      else if (isInfrastructureError(error)) outcomeLabel = ErrorCode.Unavailable;
       throw error;
     } finally {
       this.metrics.purchaseOutcomes.inc({ code: outcomeLabel });
