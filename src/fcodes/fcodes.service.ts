@@ -9,9 +9,8 @@ import { DatabaseService } from '../database/database.service';
 import { SaleEntity } from '../sales/sale.entity';
 import { FcodeCipher } from './fcode-cipher';
 import { formatFcode, generateFcode, hashFcode, parseFcode } from './fcode-codec';
-import { FcodeEntity } from './fcode.entity';
 import { FcodeGateway } from './fcode.gateway';
-import { FcodeExportRow, FcodeRepository } from './fcode.repository';
+import { FcodeExportRow, FcodeRepository, NewFcode } from './fcode.repository';
 import { IssueFcodesDto } from './dto/issue-fcodes.dto';
 import { FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
 
@@ -49,19 +48,9 @@ export class FcodesService {
 
     const batchId = `fb_${ulid(now)}`;
     const codes = distinctCodes(count);
-    const rows: FcodeEntity[] = codes.map((code, index) => {
+    const rows: NewFcode[] = codes.map((code, index) => {
       const codeHash = hashFcode(this.config.fcodeSecret, code);
-      return {
-        codeHash,
-        codeCipher: this.cipher.encrypt(code, codeHash),
-        saleId,
-        batchId,
-        userId: userIds?.[index] ?? null,
-        status: 'issued',
-        expiresAt,
-        createdAt: now,
-        voidedAt: null,
-      };
+      return { codeHash, codeCipher: this.cipher.encrypt(code, codeHash), userId: userIds?.[index] ?? null };
     });
 
     // Redis is written inside the database transaction: if Redis fails, nothing commits; if the commit
@@ -74,7 +63,7 @@ export class FcodesService {
         redisWriteStarted = true;
         await this.gateway.writeIssued(
           saleId,
-          rows.map((row) => ({ codeHash: row.codeHash, userId: row.userId ?? '', expiresAt: row.expiresAt ?? 0 })),
+          rows.map((row) => ({ codeHash: row.codeHash, userId: row.userId ?? '', expiresAt: expiresAt ?? 0 })),
         );
       });
     } catch (error) {
