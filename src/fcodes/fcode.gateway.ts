@@ -22,8 +22,6 @@ export interface FcodeRedisState {
 export interface FcodeLiveState {
   /** The live order this code backs, or '' when none. */
   orderId: string;
-  /** False when Redis holds no state for the code. */
-  present: boolean;
   void: boolean;
 }
 
@@ -85,7 +83,7 @@ export class FcodeGateway {
     }
     const states: FcodeLiveState[] = [];
     for (const reply of await Promise.all(calls)) {
-      for (let index = 0; index < reply.length; index += 2) states.push({ present: reply[index] !== '', void: reply[index] === 'void', orderId: reply[index + 1] });
+      for (let index = 0; index < reply.length; index += 2) states.push({ void: reply[index] === 'void', orderId: reply[index + 1] });
     }
     return states;
   }
