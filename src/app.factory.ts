@@ -25,7 +25,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => requestIdOf(request),
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
     frameworkErrors: sendErrorResponse,
   });

@@ -96,6 +96,22 @@ describe(loadConfig.name, () => {
     expect(problemsOf({ JWT_SECRET: 'short' })).toEqual([expect.stringContaining('JWT_SECRET')]);
   });
 
+  describe('TRUST_PROXY', () => {
+    it('trusts no proxy by default, so a client cannot choose its own address', () => {
+      expect(loadConfig({}).trustProxy).toBe(false);
+    });
+
+    it('accepts true, a hop count and a list of proxy addresses', () => {
+      expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+      expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+      expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+    });
+
+    it('refuses anything else', () => {
+      expect(problemsOf({ TRUST_PROXY: 'everyone' })).toEqual([expect.stringContaining('TRUST_PROXY')]);
+    });
+  });
+
   it('refuses an unknown NODE_ENV', () => {
     expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([expect.stringContaining('NODE_ENV')]);
   });

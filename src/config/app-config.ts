@@ -27,6 +27,8 @@ export interface AppConfig {
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
   fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
+  /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-For decides the client address. */
+  trustProxy: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -140,7 +142,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxFailuresPerIp: read.integer('FCODE_MAX_FAILURES_PER_IP', 100, 1, 1000000),
       windowMs: read.integer('FCODE_FAILURE_WINDOW_SECONDS', 600, 1, 86400) * 1000,
     },
+    trustProxy: readTrustProxy(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * TRUST_PROXY: off by default, because a client that can set X-Forwarded-For itself could otherwise pick
+ * its own address and dodge the per-address F-code brake. `true` trusts every proxy, a number trusts
+ * that many hops, anything else is a comma-separated list of proxy addresses or CIDR ranges.
+ */
+function readTrustProxy(read: EnvReader): boolean | number | string {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) return read.integer('TRUST_PROXY', 0, 0, 100);
+  if (!/^[0-9a-fA-F:.\/, ]+$/.test(value)) read.problems.push(`TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDR ranges (got "${value}")`);
+  return value;
 }
