@@ -117,6 +117,8 @@ export function testConfig(options: TestAppOptions = {}): { config: AppConfig; s
     ORDER_WRITER_BLOCK_MS: '50',
     ORDER_WRITER_CLAIM_IDLE_MS: '500',
     SWEEPER_INTERVAL_MS: '100',
+    // The tests stand in for a trusted proxy: they set X-Forwarded-For to give buyers distinct addresses.
+    TRUST_PROXY: 'true',
     ...(options.env ?? {}),
   });
   return { config, sqliteFile };
