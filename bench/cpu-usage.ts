@@ -12,6 +12,8 @@ export interface CpuSnapshot {
   server: number | null;
   redis: number | null;
   generator: number;
+  /** The standalone order writer's, when there is one. */
+  writer?: number | null;
 }
 
 export interface CpuShare {
@@ -20,6 +22,7 @@ export interface CpuShare {
   serverCores: number | null;
   redisCores: number | null;
   generatorCores: number;
+  writerCores?: number | null;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -47,18 +50,22 @@ export async function redisCpuSeconds(redis: Redis): Promise<number | null> {
   }
 }
 
-export async function cpuSnapshot(serverPid: number, redis: Redis): Promise<CpuSnapshot> {
+export async function cpuSnapshot(serverPid: number, redis: Redis, writerPid?: number): Promise<CpuSnapshot> {
   const usage = process.cpuUsage();
-  return { at: Date.now(), server: processCpuSeconds(serverPid), redis: await redisCpuSeconds(redis), generator: (usage.user + usage.system) / 1e6 };
+  const snapshot: CpuSnapshot = { at: Date.now(), server: processCpuSeconds(serverPid), redis: await redisCpuSeconds(redis), generator: (usage.user + usage.system) / 1e6 };
+  if (writerPid !== undefined) snapshot.writer = processCpuSeconds(writerPid);
+  return snapshot;
 }
 
 export function cpuShare(from: CpuSnapshot, to: CpuSnapshot): CpuShare {
   const wallSeconds = Math.max(0.001, (to.at - from.at) / 1000);
   const cores = (start: number | null, end: number | null) => (start === null || end === null ? null : (end - start) / wallSeconds);
-  return {
+  const share: CpuShare = {
     wallSeconds,
     serverCores: cores(from.server, to.server),
     redisCores: cores(from.redis, to.redis),
     generatorCores: (to.generator - from.generator) / wallSeconds,
   };
+  if (from.writer !== undefined && to.writer !== undefined) share.writerCores = cores(from.writer, to.writer);
+  return share;
 }

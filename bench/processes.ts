@@ -1,7 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 
 /**
@@ -52,7 +52,12 @@ function newestMtime(directory: string): number {
  * Builds the service when `dist/main.js` is missing or older than the sources (`auto`), always, or
  * never. The benchmark measures what `npm run start:prod` would run.
  */
-export function ensureBuilt(policy: 'auto' | 'always' | 'never', log: (line: string) => void): void {
+export function ensureBuilt(policy: 'auto' | 'always' | 'never', log: (line: string) => void, distDir = 'dist'): void {
+  if (resolve(ROOT, distDir) !== join(ROOT, 'dist')) {
+    // Another build (e.g. a branch's) is measured as it is.
+    if (!existsSync(join(resolve(ROOT, distDir), 'main.js'))) throw new Error(`${distDir}/main.js is missing`);
+    return;
+  }
   const main = join(ROOT, 'dist', 'main.js');
   const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, 'src'));
   if (policy === 'never' || (policy === 'auto' && !stale)) {
@@ -184,11 +189,39 @@ export async function startService(distDir: string, env: Record<string, string>,
 }
 
 /**
+ * Starts the standalone order writer (`node worker.js`, what `npm run start:worker` runs) and waits for
+ * it to say it is running.
+ */
+export async function startWorker(distDir: string, env: Record<string, string>, logFile: string, timeoutMs = 60_000): Promise<ChildHandle> {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [join(distDir, 'worker.js')], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.stderr?.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the order writer did not start within ${timeoutMs / 1000} s; see ${logFile}`)), timeoutMs);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      output += chunk.toString();
+      if (output.includes('order writer running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the order writer exited with code ${code} while starting; see ${logFile}`));
+    });
+  });
+  return { url: '', pid: child.pid as number, stop: () => stopChild(child), send: () => undefined };
+}
+
+/**
  * A private copy of `dist/`, inside the repository so that the service still finds `node_modules`: a
  * rebuild during the benchmark (which empties `dist/`) cannot pull files from under the running service.
  */
-export function snapshotDist(into: string): string {
-  cpSync(join(ROOT, 'dist'), into, { recursive: true, filter: (source) => !source.endsWith('.tsbuildinfo') });
+export function snapshotDist(from: string, into: string): string {
+  cpSync(resolve(ROOT, from), into, { recursive: true, filter: (source) => !source.endsWith('.tsbuildinfo') });
   return into;
 }
 

@@ -7,7 +7,7 @@ import { checkStock, type SaleStats } from '../load-tests/lib/invariants';
 import { buyerId, runTag, saleDraft } from '../load-tests/lib/payloads';
 import { RedisKeys } from '../src/redis/redis-keys';
 import { AdminClient } from './admin-client';
-import { ChildHandle, ensureBuilt, obtainRedis, sleep, snapshotDist, startBaseline, startService } from './processes';
+import { ChildHandle, ensureBuilt, obtainRedis, sleep, snapshotDist, startBaseline, startService, startWorker } from './processes';
 import { CpuProfile, summarizeProfile } from './profile-summary';
 import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
@@ -37,6 +37,8 @@ function parseMode(argument: string | undefined): BenchMode {
 interface Context {
   settings: BenchSettings;
   service: ChildHandle;
+  /** The standalone order writer (BENCH_WRITER=process). */
+  worker?: ChildHandle;
   /** Where the service writes its CPU profile of the first sell-out (BENCH_CPU_PROFILE=true). */
   cpuProfileFile?: string;
   redis: Redis;
@@ -68,6 +70,7 @@ function loadFor(context: Context, target: 'service' | 'baseline', run: number, 
     run,
     baseUrl: server.url,
     serverPid: server.pid,
+    writerPid: target === 'service' ? context.worker?.pid : undefined,
     redis: context.redis,
     saleId,
     stock: settings.stock,
@@ -134,6 +137,7 @@ async function baselineRun(context: Context, service: ChildHandle, jwtSecret: st
   const { settings, redis } = context;
   const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-baseline`);
   await service.stop();
+  await context.worker?.stop();
   const baseline = await startBaseline(redisUrl, jwtSecret, logFile);
   try {
     const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
@@ -202,7 +206,7 @@ async function main(): Promise<number> {
   log(`Sellout ${command}: ${settings.stock.toLocaleString('en-US')} units, ${settings.reserved.toLocaleString('en-US')} reserved buyers, ${settings.runs} run(s), ${settings.connections} connections`);
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadAverageBefore.map((value) => value.toFixed(2)).join(' ')}`);
 
-  ensureBuilt(settings.build, log);
+  ensureBuilt(settings.build, log, settings.distDir);
   const resultsDir = resolve(settings.resultsDir);
   mkdirSync(resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -213,22 +217,20 @@ async function main(): Promise<number> {
   const databaseUrl = settings.databaseUrl ?? `sqlite:${join(scratch, 'sellout.sqlite')}`;
   const jwtSecret = randomBytes(24).toString('hex');
   const cpuProfileFile = settings.cpuProfile ? join(resultsDir, `${stamp}-${mode}-service.cpuprofile`) : undefined;
-  const distDir = snapshotDist(join(resultsDir, `.dist-${stamp}`));
-  const service = await startService(
-    distDir,
-    {
-      NODE_ENV: 'production',
-      REDIS_URL: redisHandle.url,
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: scratch,
-      JWT_SECRET: jwtSecret,
-      FCODE_SECRET: randomBytes(24).toString('hex'),
-      LOG_LEVEL: settings.logLevel,
-    },
-    serviceLog,
-    cpuProfileFile,
-  );
-  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, log ${serviceLog})`);
+  const distDir = snapshotDist(settings.distDir, join(resultsDir, `.dist-${stamp}`));
+  const serviceEnv = {
+    NODE_ENV: 'production',
+    REDIS_URL: redisHandle.url,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: scratch,
+    JWT_SECRET: jwtSecret,
+    FCODE_SECRET: randomBytes(24).toString('hex'),
+    LOG_LEVEL: settings.logLevel,
+    ORDER_WRITER_ENABLED: String(settings.writer === 'inline'),
+  };
+  const service = await startService(distDir, serviceEnv, serviceLog, cpuProfileFile);
+  const worker = settings.writer === 'process' ? await startWorker(distDir, serviceEnv, join(resultsDir, `${stamp}-${mode}-worker.log`)) : undefined;
+  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, order writer ${worker ? `in its own process, pid ${worker.pid}` : 'inside the service'}, log ${serviceLog})`);
 
   const redis = new Redis(redisHandle.url);
   const tag = runTag();
@@ -236,7 +238,7 @@ async function main(): Promise<number> {
   const minted = Date.now();
   const authorizations = distinctIndexes(settings.tokenPool, settings.reserved).map((index) => `Bearer ${mintToken(jwtSecret, buyerId(buyerPrefix, index))}`);
   log(`minted ${authorizations.length.toLocaleString('en-US')} buyer tokens in ${((Date.now() - minted) / 1000).toFixed(1)} s`);
-  const context: Context = { settings, service, cpuProfileFile, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
+  const context: Context = { settings, service, worker, cpuProfileFile, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
 
   const runs: RunResult[] = [];
   let baseline: RunResult | null = null;
@@ -254,6 +256,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await service.stop();
+    await worker?.stop();
     if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, [...runs, ...(baseline ? [baseline] : [])].map((run) => run.saleId));
     redis.disconnect();
     await redisHandle.stop();

@@ -37,6 +37,8 @@ export interface SellOutOptions {
   maxRunMs: number;
   /** The server under test, for its CPU time. */
   serverPid: number;
+  /** The standalone order writer, if any (its CPU is part of the service's cost). */
+  writerPid?: number;
 }
 
 type LatencyBucket = 'warmup' | 'sellOut' | 'tail';
@@ -73,7 +75,7 @@ export class SellOutLoad {
   async run(): Promise<void> {
     const options = this.options;
     await sleep(Math.max(0, options.startsAt - options.warmupMs - Date.now()));
-    const cpuBefore = await cpuSnapshot(options.serverPid, options.redis);
+    const cpuBefore = await cpuSnapshot(options.serverPid, options.redis, options.writerPid);
     this.lastSampleAt = Date.now();
     this.sampler = setInterval(() => {
       this.sample().catch((error: unknown) => {
@@ -92,7 +94,7 @@ export class SellOutLoad {
     }
     purchases.instance.stop();
     polls?.instance.stop();
-    this.cpu = cpuShare(cpuBefore, await cpuSnapshot(options.serverPid, options.redis));
+    this.cpu = cpuShare(cpuBefore, await cpuSnapshot(options.serverPid, options.redis, options.writerPid));
     await Promise.all([purchases.done, polls?.done]);
   }
 

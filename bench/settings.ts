@@ -32,6 +32,10 @@ export interface BenchSettings {
   resultsDir: string;
   /** Profile the service's CPU during the first sell-out and print where the time went. */
   cpuProfile: boolean;
+  /** The build to measure (`dist` by default; another folder, e.g. a branch's build, is used as it is). */
+  distDir: string;
+  /** `inline`: the order writer runs inside the service (the default deployment); `process`: as its own process (`npm run start:worker`). */
+  writer: 'inline' | 'process';
 }
 
 const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean }> = {
@@ -57,7 +61,7 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     warmupMs: envInt(env, 'WARMUP_MS', 1_000, 0),
     startLeadMs: envInt(env, 'START_LEAD_MS', 500, 0),
     soldOutTailMs: envInt(env, 'SOLD_OUT_TAIL_MS', 1_000, 0),
-    maxRunMs: envInt(env, 'MAX_RUN_S', 60, 1) * 1000,
+    maxRunMs: envInt(env, 'MAX_RUN_S', 120, 1) * 1000,
     persistTimeoutMs: envInt(env, 'PERSIST_TIMEOUT_S', 30, 1) * 1000,
     sampleIntervalMs: envInt(env, 'SAMPLE_MS', 200, 20),
     idempotencyKeys: envBool(env, 'IDEMPOTENCY_KEYS', true),
@@ -69,5 +73,7 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     databaseUrl: env.DATABASE_URL || undefined,
     resultsDir: envString(env, 'RESULTS_DIR', 'bench/results'),
     cpuProfile: envBool(env, 'BENCH_CPU_PROFILE', false),
+    distDir: envString(env, 'BENCH_DIST_DIR', 'dist'),
+    writer: envChoice(env, 'BENCH_WRITER', ['inline', 'process'] as const, 'inline'),
   };
 }

@@ -84,7 +84,8 @@ export function evaluateTargets(result: Pick<BenchResult, 'runs' | 'baseline' | 
 function cpuText(run: RunResult): string {
   if (!run.cpu) return '';
   const cores = (value: number | null) => (value === null ? '?' : value.toFixed(2));
-  return `; cores busy: ${run.target} ${cores(run.cpu.serverCores)}, redis ${cores(run.cpu.redisCores)}, load generator ${cores(run.cpu.generatorCores)}`;
+  const writer = run.cpu.writerCores === undefined ? '' : `, order writer ${cores(run.cpu.writerCores)}`;
+  return `; cores busy: ${run.target} ${cores(run.cpu.serverCores)}${writer}, redis ${cores(run.cpu.redisCores)}, load generator ${cores(run.cpu.generatorCores)}`;
 }
 
 export function runLine(run: RunResult, runs: number): string {

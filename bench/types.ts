@@ -57,7 +57,7 @@ export interface RunResult {
   persist: PersistResult | null;
   stockCheck: StockCheck | null;
   /** Cores busy from the first click to the end of the load: the server, Redis, the load generator. */
-  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number } | null;
+  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number; writerCores?: number | null } | null;
   samples: Sample[];
 }
 
