@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/app-config';
+import { loadConfigOrExit } from './config/app-config';
 import { createOrderWriterWorker } from './orders/order-writer.worker';
 
 /**
@@ -8,16 +8,7 @@ import { createOrderWriterWorker } from './orders/order-writer.worker';
  * consumer group). SIGTERM/SIGINT stop it after the batch in flight.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   await createOrderWriterWorker(config);
   process.stdout.write('Sellout order writer running\n');
 }

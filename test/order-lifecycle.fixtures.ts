@@ -4,6 +4,7 @@ import { ExpirySweeper } from '../src/orders/expiry-sweeper';
 import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
 import { TestPaymentProvider } from '../src/payments/test-payment.provider';
 import { RedisKeys } from '../src/redis/redis-keys';
+import { COUNTER_FIELDS, SaleCounters } from '../src/sales/sale-redis-state';
 import { createSale, openSale } from './support/sales';
 import { TestApp, TestResponse } from './support/test-app';
 
@@ -78,38 +79,11 @@ export function sweeper(app: TestApp): ExpirySweeper {
   return app.app.get(ExpirySweeper);
 }
 
-export interface SaleCounters {
-  general: number;
-  fcode: number;
-  generalRemaining: number;
-  fcodeRemaining: number;
-  unitsSold: number;
-  accepted: number;
-  pending_payment: number;
-  paid: number;
-  expired: number;
-  cancelled: number;
-  fcodesRedeemed: number;
-  stockVersion: number;
-}
+export type { SaleCounters };
 
 export async function saleCounters(app: TestApp, saleId: string): Promise<SaleCounters> {
   const sale = await app.redis.hgetall(RedisKeys.forSale(saleId).sale);
-  const number = (field: string) => Number(sale[field] ?? 0);
-  return {
-    general: number('general'),
-    fcode: number('fcode'),
-    generalRemaining: number('generalRemaining'),
-    fcodeRemaining: number('fcodeRemaining'),
-    unitsSold: number('unitsSold'),
-    accepted: number('accepted'),
-    pending_payment: number('pending_payment'),
-    paid: number('paid'),
-    expired: number('expired'),
-    cancelled: number('cancelled'),
-    fcodesRedeemed: number('fcodesRedeemed'),
-    stockVersion: number('stockVersion'),
-  };
+  return Object.fromEntries(COUNTER_FIELDS.map((field) => [field, Number(sale[field] ?? 0)])) as unknown as SaleCounters;
 }
 
 /** The stock equation of API.md: general + fcode − generalRemaining − fcodeRemaining = unitsSold. */

@@ -158,6 +158,20 @@ function readTrustProxy(read: EnvReader): boolean | number | string {
   if (value === undefined || value.toLowerCase() === 'false') return false;
   if (value.toLowerCase() === 'true') return true;
   if (/^\d+$/.test(value)) return read.integer('TRUST_PROXY', 0, 0, 100);
-  if (!/^[0-9a-fA-F:.\/, ]+$/.test(value)) read.problems.push(`TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDR ranges (got "${value}")`);
+  if (!/^[0-9a-fA-F:./, ]+$/.test(value)) read.problems.push(`TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDR ranges (got "${value}")`);
   return value;
+}
+
+/**
+ * `loadConfig` for an entry point: a bad configuration prints its problems (each naming its variable) and
+ * stops the process with exit code 1 instead of a stack trace.
+ */
+export function loadConfigOrExit(env: Env = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
 }

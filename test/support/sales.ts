@@ -1,5 +1,7 @@
 import { newSaleId } from '../../src/common/ids';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import type { SaleEntity } from '../../src/sales/sale.entity';
+import { freshCounters, saleHashFields } from '../../src/sales/sale-redis-state';
 import { TestApp, TestResponse, uniqueId } from './test-app';
 
 /** Test helpers to set up a sale, its buyers and purchases through the HTTP API (shared by many tests). */
@@ -90,31 +92,9 @@ export async function createSale(app: TestApp, options: SaleOptions = {}): Promi
 export async function seedSaleInRedis(app: TestApp, options: SaleOptions = {}): Promise<TestSale> {
   const sale = { ...withDefaults(app, options), id: newSaleId(app.clock.now()) };
   const keys = RedisKeys.forSale(sale.id);
-  await app.redis.hset(keys.sale, {
-    startsAt: sale.startsAt,
-    endsAt: sale.endsAt,
-    fcodeOpensAt: sale.fcodeOpensAt,
-    reservationOpensAt: sale.reservationOpensAt,
-    reservationClosesAt: sale.reservationClosesAt,
-    paused: 0,
-    reservationRequired: sale.reservationRequired ? 1 : 0,
-    perUserLimit: sale.perUserLimit,
-    priceCents: sale.priceCents,
-    currency: sale.currency,
-    paymentWindowMs: sale.paymentWindowSeconds * 1000,
-    general: sale.stock,
-    fcode: sale.fcodeStock,
-    generalRemaining: sale.stock,
-    fcodeRemaining: sale.fcodeStock,
-    unitsSold: 0,
-    accepted: 0,
-    pending_payment: 0,
-    paid: 0,
-    expired: 0,
-    cancelled: 0,
-    fcodesRedeemed: 0,
-    stockVersion: 0,
-  });
+  // The same field list the sales feature writes, so a seeded sale cannot drift from a created one.
+  const entity = { ...sale, paused: false } as unknown as SaleEntity;
+  await app.redis.hset(keys.sale, saleHashFields(entity, freshCounters(entity)));
   await app.redis.sadd(RedisKeys.salesIndex, sale.id);
   return sale;
 }
