@@ -23,6 +23,11 @@ export interface CpuShare {
   redisCores: number | null;
   generatorCores: number;
   writerCores?: number | null;
+  /**
+   * Server CPU time per response (writer included), in microseconds: unlike throughput, it hardly
+   * depends on what else the machine is doing, so builds can be compared on a busy machine.
+   */
+  serverMicrosPerResponse?: number | null;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -57,7 +62,7 @@ export async function cpuSnapshot(serverPid: number, redis: Redis, writerPid?: n
   return snapshot;
 }
 
-export function cpuShare(from: CpuSnapshot, to: CpuSnapshot): CpuShare {
+export function cpuShare(from: CpuSnapshot, to: CpuSnapshot, responses?: number): CpuShare {
   const wallSeconds = Math.max(0.001, (to.at - from.at) / 1000);
   const cores = (start: number | null, end: number | null) => (start === null || end === null ? null : (end - start) / wallSeconds);
   const share: CpuShare = {
@@ -67,5 +72,8 @@ export function cpuShare(from: CpuSnapshot, to: CpuSnapshot): CpuShare {
     generatorCores: (to.generator - from.generator) / wallSeconds,
   };
   if (from.writer !== undefined && to.writer !== undefined) share.writerCores = cores(from.writer, to.writer);
+  if (responses !== undefined && responses > 0 && share.serverCores !== null) {
+    share.serverMicrosPerResponse = ((share.serverCores + (share.writerCores ?? 0)) * wallSeconds * 1e6) / responses;
+  }
   return share;
 }

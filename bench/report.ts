@@ -212,7 +212,8 @@ ${result.failures.length > 0 ? `<div class="failures"><strong>Correctness failur
 <table><tr><th>run</th><th>sell-out</th><th>req/s</th><th>accepted/s</th><th>rejected/s</th><th>p50 ms</th><th>p99 ms</th><th>oversold</th><th>persisted</th><th>last order landed after sell-out</th><th>cores busy: server / redis / load generator</th></tr>
 ${allRuns.map(runRow).join('')}</table>
 <p>Across ${result.runs.length} run(s), min / median / max: sell-out ${spreadText(aggregate.sellOutMs, 1000, 2, ' s')}; purchase requests/s ${spreadText(aggregate.requestsPerSecond)}; accepted/s ${spreadText(aggregate.acceptedPerSecond)}; p99 ${spreadText(aggregate.p99Ms, 1, 1, ' ms')}.
-${aggregate.baselineRatio === null ? '' : `Throughput is ${fixed(aggregate.baselineRatio, 2)}× the bare baseline (a minimal Fastify route running the same purchase.lua).`}</p>
+${aggregate.baselineRatio === null ? '' : `Throughput is ${fixed(aggregate.baselineRatio, 2)}× the bare baseline (a minimal Fastify route running the same purchase.lua).`}
+${aggregate.cpuCostRatio === null || aggregate.cpuCostRatio === undefined ? '' : `Measured in CPU time per response, which depends less on what else the machine was doing: ${fixed(aggregate.cpuCostRatio, 2)}×.`}</p>
 <h2>Sell-out</h2>
 ${sellOutChart(allRuns)}
 <h2>Each run</h2>

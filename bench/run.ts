@@ -12,6 +12,7 @@ import { CpuProfile, summarizeProfile } from './profile-summary';
 import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
 import { benchSettings, BenchSettings } from './settings';
+import { spread } from './statistics';
 import { aggregateRuns, evaluateTargets, failuresOf, oneLineSummary, runLine } from './summary';
 import { distinctIndexes, mintToken } from './tokens';
 import type { BenchMode, BenchResult, PersistResult, RunResult } from './types';
@@ -308,6 +309,10 @@ async function main(): Promise<number> {
   printSpread('accepted/s', result.aggregate.acceptedPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
   printSpread('p99 (ms)', result.aggregate.p99Ms, (value) => value.toFixed(1));
   if (result.aggregate.baselineRatio !== null) log(`  ${'vs baseline'.padEnd(22)} ${result.aggregate.baselineRatio.toFixed(2)}× (${Math.round(baseline?.sellOutWindow.requestsPerSecond ?? 0).toLocaleString('en-US')} req/s bare)`);
+  if (result.aggregate.cpuCostRatio !== null) {
+    const serviceCost = spread(runs.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
+    log(`  ${'CPU per response'.padEnd(22)} service ${Math.round(serviceCost?.median ?? 0)} µs, baseline ${Math.round(baseline?.cpu?.serverMicrosPerResponse ?? 0)} µs (${result.aggregate.cpuCostRatio.toFixed(2)}×)`);
+  }
   if (profile) {
     log(`service CPU during the first sell-out (${profile.seconds.toFixed(1)} s profiled, ${profile.file}):`);
     log(`  by area:     ${profile.byArea.slice(0, 10).map((share) => `${share.name} ${share.percent.toFixed(1)}%`).join(', ')}`);

@@ -94,7 +94,8 @@ export class SellOutLoad {
     }
     purchases.instance.stop();
     polls?.instance.stop();
-    this.cpu = cpuShare(cpuBefore, await cpuSnapshot(options.serverPid, options.redis, options.writerPid));
+    const responses = Object.values(this.totals).reduce((sum, count) => sum + count, 0) + Object.values(this.pollTotals).reduce((sum, count) => sum + count, 0);
+    this.cpu = cpuShare(cpuBefore, await cpuSnapshot(options.serverPid, options.redis, options.writerPid), responses);
     await Promise.all([purchases.done, polls?.done]);
   }
 

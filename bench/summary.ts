@@ -17,12 +17,15 @@ export const TARGETS = {
 export function aggregateRuns(runs: RunResult[], baseline: RunResult | null): BenchResult['aggregate'] {
   const requestsPerSecond = spread(runs.map((run) => run.sellOutWindow.requestsPerSecond));
   const baselineRate = baseline?.sellOutWindow.requestsPerSecond;
+  const serviceCost = spread(runs.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
+  const baselineCost = baseline?.cpu?.serverMicrosPerResponse;
   return {
     sellOutMs: spread(runs.map((run) => run.sellOutMs ?? Number.NaN)),
     requestsPerSecond,
     acceptedPerSecond: spread(runs.map((run) => run.sellOutWindow.acceptedPerSecond)),
     p99Ms: spread(runs.map((run) => run.latency.sellOut?.p99 ?? Number.NaN)),
     baselineRatio: requestsPerSecond && baselineRate ? requestsPerSecond.median / baselineRate : null,
+    cpuCostRatio: serviceCost && baselineCost ? baselineCost / serviceCost.median : null,
   };
 }
 
@@ -85,7 +88,8 @@ function cpuText(run: RunResult): string {
   if (!run.cpu) return '';
   const cores = (value: number | null) => (value === null ? '?' : value.toFixed(2));
   const writer = run.cpu.writerCores === undefined ? '' : `, order writer ${cores(run.cpu.writerCores)}`;
-  return `; cores busy: ${run.target} ${cores(run.cpu.serverCores)}${writer}, redis ${cores(run.cpu.redisCores)}, load generator ${cores(run.cpu.generatorCores)}`;
+  const perResponse = typeof run.cpu.serverMicrosPerResponse === 'number' ? ` (${Math.round(run.cpu.serverMicrosPerResponse)} µs of ${run.target} CPU per response)` : '';
+  return `; cores busy: ${run.target} ${cores(run.cpu.serverCores)}${writer}, redis ${cores(run.cpu.redisCores)}, load generator ${cores(run.cpu.generatorCores)}${perResponse}`;
 }
 
 export function runLine(run: RunResult, runs: number): string {

@@ -57,7 +57,7 @@ export interface RunResult {
   persist: PersistResult | null;
   stockCheck: StockCheck | null;
   /** Cores busy from the first click to the end of the load: the server, Redis, the load generator. */
-  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number; writerCores?: number | null } | null;
+  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number; writerCores?: number | null; serverMicrosPerResponse?: number | null } | null;
   samples: Sample[];
 }
 
@@ -101,6 +101,8 @@ export interface BenchResult {
     p99Ms: Spread | null;
     /** Service purchase requests/s during the sell-out (median over runs) divided by the baseline's. */
     baselineRatio: number | null;
+    /** Baseline CPU per response divided by the service's (median over runs): the same ratio, measured in CPU time. */
+    cpuCostRatio: number | null;
   };
   targets: TargetResult[];
   /** Where the service's CPU time went during the first sell-out (BENCH_CPU_PROFILE=true). */

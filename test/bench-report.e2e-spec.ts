@@ -44,7 +44,7 @@ describe('benchmark report', () => {
 
     it('lists the targets, the runs and the settings it was run with', () => {
       for (const target of fixture.targets) expect(html).toContain(target.name);
-      expect(html).toContain('<td>run 1</td><td>7.53 s</td>');
+      expect(html).toContain(`<td>run 1</td><td>${((fixture.runs[0].sellOutMs as number) / 1000).toFixed(2)} s</td>`);
       expect(html).toContain('<td>baseline</td>');
       expect(html).toContain('<td>connections</td><td>32</td>');
       expect(html).toContain('No oversold unit, the stock equation held');
@@ -125,8 +125,23 @@ describe('benchmark summaries', () => {
   });
 
   it('prints a line per run and a one-line summary', () => {
-    expect(runLine(fixture.runs[0], 1)).toMatch(/^run 1\/1 {2}sold 2,000 in 7\.53 s: 372 req\/s .* oversold 0; persisted 2,000\/2,000, last \+1\.16 s$/);
-    expect(oneLineSummary(fixture)).toMatch(/^bench smoke: sell-out 7\.53 s .* 0 oversold, .*0\.44× baseline; targets 2\/5; .* OK$/);
+    const run = fixture.runs[0];
+    const sellOut = ((run.sellOutMs as number) / 1000).toFixed(2);
+    expect(runLine(run, 1)).toContain(`run 1/1  sold 2,000 in ${sellOut} s: ${Math.round(run.sellOutWindow.requestsPerSecond).toLocaleString('en-US')} req/s`);
+    expect(runLine(run, 1)).toMatch(/; oversold 0; persisted 2,000\/2,000, last \+\d+\.\d\d s; cores busy: service \d\.\d\d, redis \d\.\d\d, load generator \d\.\d\d \(\d+ µs of service CPU per response\)$/);
+    const summary = oneLineSummary(fixture);
+    expect(summary.startsWith(`bench smoke: sell-out ${sellOut} s`)).toBe(true);
+    expect(summary).toContain(`0 oversold, orders persisted ≤ +`);
+    expect(summary).toContain(`${(fixture.aggregate.baselineRatio as number).toFixed(2)}× baseline; targets ${fixture.targets.filter((target) => target.met).length}/5;`);
+    expect(summary.endsWith('; OK')).toBe(true);
+  });
+
+  it('compares CPU time per response with the baseline', () => {
+    const service = fixture.runs[0].cpu?.serverMicrosPerResponse as number;
+    const baseline = fixture.baseline?.cpu?.serverMicrosPerResponse as number;
+    expect(service).toBeGreaterThan(0);
+    expect(fixture.aggregate.cpuCostRatio).toBeCloseTo(baseline / service, 10);
+    expect(renderReport(fixture)).toContain(`Measured in CPU time per response`);
   });
 });
 
@@ -166,8 +181,9 @@ describe('benchmark helpers', () => {
     expect(processCpuSeconds(2 ** 30)).toBeNull();
     expect(cpuShare({ at: 0, server: 1, redis: 2, generator: 3 }, { at: 2000, server: 2.5, redis: 2.5, generator: 4 })).toEqual({ wallSeconds: 2, serverCores: 0.75, redisCores: 0.25, generatorCores: 0.5 });
     expect(cpuShare({ at: 0, server: null, redis: 2, generator: 3 }, { at: 1000, server: null, redis: 2, generator: 3 }).serverCores).toBeNull();
-    const run = { ...copy(fixture.runs[0]), cpu: { wallSeconds: 9, serverCores: 0.93, redisCores: 0.31, generatorCores: 0.62 } };
-    expect(runLine(run, 1)).toContain('cores busy: service 0.93, redis 0.31, load generator 0.62');
+    const run = { ...copy(fixture.runs[0]), cpu: { wallSeconds: 9, serverCores: 0.93, redisCores: 0.31, generatorCores: 0.62, writerCores: 0.2, serverMicrosPerResponse: 512.4 } };
+    expect(runLine(run, 1)).toContain('cores busy: service 0.93, order writer 0.20, redis 0.31, load generator 0.62 (512 µs of service CPU per response)');
+    expect(cpuShare({ at: 0, server: 0, redis: 0, generator: 0, writer: 0 }, { at: 1000, server: 0.5, redis: 0, generator: 0, writer: 0.25 }, 1000).serverMicrosPerResponse).toBe(750);
     expect(renderReport({ ...fixture, runs: [run] })).toContain('<td>0.93 / 0.31 / 0.62</td>');
   });
 
