@@ -57,7 +57,8 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     // Twice the stock: enough distinct buyers to sell out, and some draw the same buyer twice.
     tokenPool: Math.min(reserved, envInt(env, 'TOKEN_POOL', Math.max(2 * stock, 1_000), 1)),
     pollRate: envInt(env, 'POLL_RATE', defaults.pollRate, 0),
-    pollConnections: envInt(env, 'POLL_CONNECTIONS', 16, 1, 10_000),
+    // Each connection waits for its answer, so the rate needs about rate × latency of them.
+    pollConnections: envInt(env, 'POLL_CONNECTIONS', 64, 1, 10_000),
     warmupMs: envInt(env, 'WARMUP_MS', 1_000, 0),
     startLeadMs: envInt(env, 'START_LEAD_MS', 500, 0),
     soldOutTailMs: envInt(env, 'SOLD_OUT_TAIL_MS', 1_000, 0),
