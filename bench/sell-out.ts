@@ -57,6 +57,8 @@ export class SellOutLoad {
   private accepted = 0;
   private windowRequests = 0;
   private soldOutAt: number | null = null;
+  /** When a sample first saw both pools empty in Redis. */
+  private redisSoldOutAt: number | null = null;
   private lastBucket: LatencyBucket = 'warmup';
   private lastSampleAt = 0;
   private sampling = false;
@@ -89,6 +91,8 @@ export class SellOutLoad {
     for (;;) {
       const now = Date.now();
       if (this.soldOutAt !== null && now >= this.soldOutAt + options.soldOutTailMs) break;
+      // Redis says sold out but the last 201 never arrived (a lost answer): no point waiting for it.
+      if (this.redisSoldOutAt !== null && now >= this.redisSoldOutAt + options.soldOutTailMs + 2000) break;
       if (now >= deadline) break;
       await sleep(20);
     }
@@ -207,6 +211,7 @@ export class SellOutLoad {
       if (saleError) throw saleError;
       const [unitsSold, generalRemaining, fcodeRemaining] = (sale as (string | null)[]).map((value) => Number(value ?? 0));
       const now = Date.now();
+      if (generalRemaining + fcodeRemaining <= 0 && this.redisSoldOutAt === null && now >= this.options.startsAt) this.redisSoldOutAt = now;
       const elapsedSeconds = Math.max(0.001, (now - this.lastSampleAt) / 1000);
       const rps: Record<string, number> = {};
       for (const [outcome, count] of Object.entries(this.intervalCounts)) rps[outcome] = count / elapsedSeconds;
