@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
-import { createSecretKey, KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
@@ -29,18 +29,39 @@ export class TokenService {
     return jwt.sign({ roles }, this.key, { algorithm: 'HS256', subject: userId, expiresIn: expiresInSeconds });
   }
 
+  /**
+   * Verifies an HS256 token directly with one HMAC and a constant-time compare. This runs on every
+   * purchase; `jsonwebtoken.verify` did the same checks at about twice the CPU (measured in the
+   * purchase benchmark). Tokens are signed with `jsonwebtoken` above, so the format is the standard one.
+   */
   verify(token: string): TokenCheck {
-    let payload: jwt.JwtPayload | string;
-    try {
-      // Only HS256 is accepted: a token signed with `none` or an asymmetric algorithm is refused.
-      payload = jwt.verify(token, this.key, { algorithms: ['HS256'] });
-    } catch (error) {
-      return { ok: false, reason: error instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token' };
-    }
-    if (typeof payload === 'string') return { ok: false, reason: 'Invalid token' };
-    if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) return { ok: false, reason: 'Token subject must be a user id of 1-64 characters' };
+    const parts = token.split('.');
+    if (parts.length !== 3) return INVALID;
+    const [headerPart, payloadPart, signaturePart] = parts;
+    const expected = createHmac('sha256', this.key).update(`${headerPart}.${payloadPart}`).digest();
+    const given = Buffer.from(signaturePart, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return INVALID;
+    const header = decodeJson(headerPart);
+    const payload = decodeJson(payloadPart);
+    // Only HS256 is accepted: a token that names `none` or an asymmetric algorithm is refused.
+    if (header?.alg !== 'HS256' || payload === undefined) return INVALID;
+    const nowSeconds = Date.now() / 1000;
     if (typeof payload.exp !== 'number') return { ok: false, reason: 'Token has no expiry' };
+    if (nowSeconds >= payload.exp) return { ok: false, reason: 'Token expired' };
+    if (typeof payload.nbf === 'number' && nowSeconds < payload.nbf) return { ok: false, reason: 'Token not yet valid' };
+    if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) return { ok: false, reason: 'Token subject must be a user id of 1-64 characters' };
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
     return { ok: true, user: { userId: payload.sub, roles } };
+  }
+}
+
+const INVALID: TokenCheck = { ok: false, reason: 'Invalid token' };
+
+function decodeJson(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
