@@ -219,6 +219,8 @@ async function main(): Promise<number> {
   const jwtSecret = randomBytes(24).toString('hex');
   const cpuProfileFile = settings.cpuProfile ? join(resultsDir, `${stamp}-${mode}-service.cpuprofile`) : undefined;
   const distDir = snapshotDist(settings.distDir, join(resultsDir, `.dist-${stamp}`));
+  // Also on a failed start, which leaves before the cleanup below.
+  process.on('exit', () => rmSync(distDir, { recursive: true, force: true }));
   const serviceEnv = {
     NODE_ENV: 'production',
     REDIS_URL: redisHandle.url,
