@@ -20,6 +20,7 @@ import { envDurationSeconds, envInt, envNumber, envRatio, envString, seconds } f
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse } from './lib/outcomes.ts';
 import { buyerId, casualFcode, chunkRanges, clientAddress, FCODE_BATCH_MAX, mistypeFcode, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
+import { farFutureWindow, spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -61,21 +62,9 @@ const fcodesRedeemed = new Gauge('fcodes_redeemed');
 export const options: Options = {
   setupTimeout: envString(__ENV, 'SETUP_TIMEOUT', '5m'),
   teardownTimeout: seconds(settings.persistTimeoutSeconds + 60),
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
   scenarios: {
-    holders: {
-      executor: 'ramping-arrival-rate',
-      exec: 'redeem',
-      startRate: 0,
-      timeUnit: '1s',
-      preAllocatedVUs: settings.preAllocatedVus,
-      maxVUs: settings.maxVus,
-      stages: [
-        { target: settings.peakRate, duration: seconds(settings.rampSeconds) },
-        { target: settings.peakRate, duration: seconds(settings.holdSeconds) },
-        { target: 0, duration: seconds(settings.rampDownSeconds) },
-      ],
-    },
+    holders: spikeScenario('redeem', settings),
   },
   thresholds: {
     unexpected_errors: ['count==0'],
@@ -100,16 +89,12 @@ export function setup(): SetupData {
   const token = opsToken(connection);
   const tag = runTag();
   const now = Date.now();
-  const farStart = now + 24 * 3600_000;
   const sale = createSale(connection, token, saleDraft({
     label: `k6-fcode-redeem-${tag}`,
     stock: settings.generalStock,
     fcodeStock: settings.fcodeStock,
-    reservationOpensAt: now - 60_000,
-    reservationClosesAt: farStart,
-    fcodeOpensAt: farStart,
-    startsAt: farStart,
-    endsAt: farStart + 24 * 3600_000,
+    // A far start: however long the set-up takes, it ends before the sale opens.
+    ...farFutureWindow(now),
   }));
   const codes: string[] = [];
   const issueStarted = Date.now();

@@ -15,6 +15,7 @@ import { envDurationSeconds, envInt, envNumber, envRatio, envString, seconds } f
 import { outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse, FLASH_SALE_EXPECTED } from './lib/outcomes.ts';
 import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
+import { farFutureWindow, spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -42,21 +43,9 @@ const loadSeconds = settings.rampSeconds + settings.holdSeconds + settings.rampD
 export const options: Options = {
   setupTimeout: envString(__ENV, 'SETUP_TIMEOUT', '10m'),
   teardownTimeout: seconds(settings.persistTimeoutSeconds + 60),
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
   scenarios: {
-    buyers: {
-      executor: 'ramping-arrival-rate',
-      exec: 'purchase',
-      startRate: 0,
-      timeUnit: '1s',
-      preAllocatedVUs: settings.preAllocatedVus,
-      maxVUs: settings.maxVus,
-      stages: [
-        { target: settings.peakRate, duration: seconds(settings.rampSeconds) },
-        { target: settings.peakRate, duration: seconds(settings.holdSeconds) },
-        { target: 0, duration: seconds(settings.rampDownSeconds) },
-      ],
-    },
+    buyers: spikeScenario('purchase', settings),
     ...(settings.waitingVus > 0
       ? { waiting: { executor: 'constant-vus' as const, exec: 'waitingBuyer', vus: settings.waitingVus, duration: seconds(loadSeconds) } }
       : {}),
@@ -80,17 +69,12 @@ export function setup(): SetupData {
   const token = opsToken(connection);
   const tag = runTag();
   const now = Date.now();
-  // Created with a far start so that however long the import takes, it ends before the sale opens.
-  const farStart = now + 24 * 3600_000;
   const sale = createSale(connection, token, saleDraft({
     label: `k6-flash-sale-${tag}`,
     stock: settings.stock,
     perUserLimit: settings.perUserLimit,
-    reservationOpensAt: now - 60_000,
-    reservationClosesAt: farStart,
-    fcodeOpensAt: farStart,
-    startsAt: farStart,
-    endsAt: farStart + 24 * 3600_000,
+    // A far start: however long the set-up takes, it ends before the sale opens.
+    ...farFutureWindow(now),
   }));
   const buyerPrefix = `k6-${tag}-`;
   const imported = importReservations(connection, token, sale.id, buyerPrefix, settings.reserved);

@@ -12,10 +12,11 @@ import http from 'k6/http';
 import { Gauge } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import { adminCall, buyerToken, call, connectionFromEnv, createSale, opsToken, type SaleView } from './lib/client.ts';
-import { envDurationSeconds, envInt, envNumber, envRatio, envString, seconds } from './lib/env.ts';
+import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { outcomeBreakdown, recordOutcome } from './lib/k6-metrics.ts';
 import { classifyResponse } from './lib/outcomes.ts';
 import { buyerId, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
+import { spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -38,21 +39,9 @@ const reservationsRecorded = new Gauge('reservations_recorded');
 
 export const options: Options = {
   setupTimeout: '2m',
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
   scenarios: {
-    reservers: {
-      executor: 'ramping-arrival-rate',
-      exec: 'reserve',
-      startRate: 0,
-      timeUnit: '1s',
-      preAllocatedVUs: settings.preAllocatedVus,
-      maxVUs: settings.maxVus,
-      stages: [
-        { target: settings.peakRate, duration: seconds(settings.rampSeconds) },
-        { target: settings.peakRate, duration: seconds(settings.holdSeconds) },
-        { target: 0, duration: seconds(settings.rampDownSeconds) },
-      ],
-    },
+    reservers: spikeScenario('reserve', settings),
   },
   thresholds: {
     unexpected_errors: ['count==0'],

@@ -15,6 +15,7 @@ import { checkStock } from './lib/invariants.ts';
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse, FLASH_SALE_EXPECTED } from './lib/outcomes.ts';
 import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
+import { farFutureWindow, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -41,7 +42,7 @@ const settings = {
 export const options: Options = {
   setupTimeout: envString(__ENV, 'SETUP_TIMEOUT', '10m'),
   teardownTimeout: seconds(settings.persistTimeoutSeconds + 60),
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  summaryTrendStats: SUMMARY_TREND_STATS,
   scenarios: {
     shoppers: {
       executor: 'constant-arrival-rate',
@@ -87,17 +88,13 @@ export function setup(): SetupData {
   const token = opsToken(connection);
   const tag = runTag();
   const now = Date.now();
-  const farStart = now + 24 * 3600_000;
   const sale = createSale(connection, token, saleDraft({
     label: `k6-soak-${tag}`,
     stock: settings.stock,
     perUserLimit: settings.perUserLimit,
     paymentWindowSeconds: settings.paymentWindowSeconds,
-    reservationOpensAt: now - 60_000,
-    reservationClosesAt: farStart,
-    fcodeOpensAt: farStart,
-    startsAt: farStart,
-    endsAt: farStart + 7 * 24 * 3600_000,
+    // A far start: however long the set-up takes, it ends before the sale opens.
+    ...farFutureWindow(now, 7 * 24 * 3600_000),
   }));
   const buyerPrefix = `k6-${tag}-`;
   const imported = importReservations(connection, token, sale.id, buyerPrefix, settings.reserved);

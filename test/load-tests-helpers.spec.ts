@@ -3,6 +3,7 @@ import { envBool, envDurationSeconds, envInt, envRatio, parseDurationSeconds } f
 import { checkStock, SaleStats } from '../load-tests/lib/invariants';
 import { classifyResponse, errorCodeOf, FLASH_SALE_EXPECTED } from '../load-tests/lib/outcomes';
 import { buyerId, casualFcode, chunkRanges, clientAddress, importBody, IMPORT_CHUNK_MAX, mistypeFcode, rescheduleBody, runTag, saleDraft } from '../load-tests/lib/payloads';
+import { farFutureWindow, spikeScenario } from '../load-tests/lib/scenarios';
 import { renderTextSummary, SummaryData, summaryOutputs, verdictOf } from '../load-tests/lib/summary';
 import { formatFcode, generateFcode, parseFcode } from '../src/fcodes/fcode-codec';
 
@@ -206,6 +207,29 @@ describe('load-test helpers', () => {
       const json = JSON.parse(outputs['load-tests/results/flash-sale-2026-11-23T19-00-00-000Z.json']);
       expect(json.verdict.passed).toBe(false);
       expect(json.summary.metrics.unexpected_errors.values.count).toBe(3);
+    });
+  });
+
+  describe('scenario building blocks', () => {
+    it('shapes a spike that ramps to the peak, holds and ramps down', () => {
+      const scenario = spikeScenario('purchase', { peakRate: 500, rampSeconds: 5, holdSeconds: 30, rampDownSeconds: 2, preAllocatedVus: 10, maxVus: 50 });
+      expect(scenario).toMatchObject({ executor: 'ramping-arrival-rate', exec: 'purchase', startRate: 0, preAllocatedVUs: 10, maxVUs: 50 });
+      expect((scenario as { stages: unknown }).stages).toEqual([
+        { target: 500, duration: '5s' },
+        { target: 500, duration: '30s' },
+        { target: 0, duration: '2s' },
+      ]);
+    });
+
+    it('builds a sale window the API accepts: reservations open now, the start far away, the end after it', () => {
+      const now = Date.UTC(2026, 10, 23);
+      const window = farFutureWindow(now, 7 * 24 * 3600_000);
+      expect(window.reservationOpensAt).toBeLessThanOrEqual(now);
+      expect(window.reservationOpensAt).toBeLessThanOrEqual(window.reservationClosesAt);
+      expect(window.reservationClosesAt).toBeLessThanOrEqual(window.startsAt);
+      expect(window.fcodeOpensAt).toBeLessThanOrEqual(window.startsAt);
+      expect(window.endsAt - window.startsAt).toBe(7 * 24 * 3600_000);
+      expect(window.startsAt - now).toBeGreaterThanOrEqual(3600_000);
     });
   });
 });
