@@ -16,11 +16,11 @@ import exec from 'k6/execution';
 import { Gauge } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import { adminCall, awaitSettled, buyerToken, call, connectionFromEnv, createSale, fail, opsToken, rescheduleSale, serverOffsetMs, sleepUntil } from './lib/client.ts';
-import { envDurationSeconds, envInt, envNumber, envRatio, envString, seconds } from './lib/env.ts';
+import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse } from './lib/outcomes.ts';
 import { buyerId, casualFcode, chunkRanges, clientAddress, FCODE_BATCH_MAX, mistypeFcode, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
-import { farFutureWindow, spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
+import { farFutureWindow, spikeScenario, seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);

@@ -10,12 +10,12 @@
 import { check, sleep } from 'k6';
 import type { Options } from 'k6/options';
 import { awaitSettled, buyerToken, call, connectionFromEnv, createSale, fetchStats, importReservations, opsToken, rescheduleSale, serverOffsetMs, sleepUntil } from './lib/client.ts';
-import { envDurationSeconds, envInt, envNumber, envRatio, envString, seconds } from './lib/env.ts';
+import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { checkStock } from './lib/invariants.ts';
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse, FLASH_SALE_EXPECTED } from './lib/outcomes.ts';
 import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
-import { farFutureWindow, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
+import { farFutureWindow, seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);

@@ -73,7 +73,3 @@ export function parseDurationSeconds(text: string): number | undefined {
   return consumed === text.length && consumed > 0 ? total : undefined;
 }
 
-/** Seconds as a k6 duration string. */
-export function seconds(value: number): string {
-  return `${Math.max(0, Math.round(value))}s`;
-}

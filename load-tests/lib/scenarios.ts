@@ -4,7 +4,11 @@
  * import will take.
  */
 import type { Scenario } from 'k6/options';
-import { seconds } from './env.ts';
+
+/** A k6 duration string for a number of seconds (never negative). */
+export function seconds(value: number): string {
+  return `${Math.max(0, Math.round(value))}s`;
+}
 
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'];
 
