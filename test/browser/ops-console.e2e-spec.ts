@@ -67,14 +67,33 @@ describeInBrowser('Ops console in a browser', () => {
       expect(creates).toEqual([]);
       await screenshot(page, 'ops-create-client-errors');
 
-      // A price beyond what the server stores is refused there, and shown next to the field.
+      // A price beyond what the server stores is caught in the page too: it checks the server's own limits.
       const startsAt = clock.now() + 10 * MINUTE;
       await form.getByLabel('Stock (general pool)').fill('100');
       await form.getByLabel('F-code stock').fill('5');
       await form.getByLabel('Sale starts').fill(localInput(startsAt));
       await form.getByLabel('Price (minor units)').fill('99999999999');
       await form.getByRole('button', { name: 'Create sale' }).click();
-      await page.getByTestId('error-priceCents').waitFor();
+      await page.getByTestId('error-priceCents').getByText('From 0 to').waitFor();
+      expect(creates).toEqual([]);
+
+      // What only the server can refuse is shown next to its field: one create is answered with a
+      // contract error body, as the service would answer a rule the page does not know.
+      await page.route(
+        '**/api/admin/sales',
+        (route) =>
+          route.request().method() === 'POST'
+            ? route.fulfill({
+                status: 400,
+                contentType: 'application/json',
+                body: JSON.stringify({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'Request validation failed', details: [{ field: 'sku', message: 'sku is reserved' }] }),
+              })
+            : route.continue(),
+        { times: 1 },
+      );
+      await form.getByLabel('Price (minor units)').fill('199900');
+      await form.getByRole('button', { name: 'Create sale' }).click();
+      await page.getByTestId('error-sku').getByText('sku is reserved').waitFor();
       expect(creates).toHaveLength(1);
       await screenshot(page, 'ops-create-server-errors');
 

@@ -47,6 +47,8 @@ describe(checkSaleForm.name, () => {
       ['reservations opening (by default, now) after the start', { startsAt: local(NOW - 3600_000) }, 'reservationOpensAt'],
       ['an F-code window after the start', { fcodeOpensAt: local(NOW + 7200_000) }, 'fcodeOpensAt'],
       ['a currency that is not three letters', { currency: 'YUAN' }, 'currency'],
+      ['a price over the server cap', { priceCents: '21474837' }, 'priceCents'],
+      ['more stock than the server takes', { stock: '1000000001' }, 'stock'],
     ])('refuses %s', (_case, overrides, field) => {
       const check = checkSaleForm(form(overrides), 'create', NOW);
       expect(check.body).toBeUndefined();

@@ -1,9 +1,11 @@
+import { CURRENCY_PATTERN, SALE_LIMITS } from '../../../src/sales/sale-limits';
 import { fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
 import type { ErrorDetail, Sale } from '../shared/types';
 
 /**
  * The create/edit form of a sale and its checks, which mirror API.md ("POST /api/admin/sales") so that
  * most mistakes are caught before a request; the server's own answer still wins and is shown per field.
+ * The bounds are the server's own (src/sales/sale-limits.ts), so the two cannot drift apart.
  */
 export interface SaleFormValues {
   sku: string;
@@ -117,12 +119,12 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
     if (value.length > max) errors[field] = `At most ${max.toLocaleString('en')} characters.`;
     else if (changed(field)) body[field] = value;
   };
-  text('sku', true, 200);
-  text('name', true, 200);
-  text('description', false, 5000);
+  text('sku', true, SALE_LIMITS.textMax);
+  text('name', true, SALE_LIMITS.textMax);
+  text('description', false, SALE_LIMITS.descriptionMax);
   if (mode === 'create') {
     const currency = values.currency.trim().toUpperCase();
-    if (currency !== '' && !/^[A-Z]{3}$/.test(currency)) errors.currency = 'A three-letter currency code, like CNY or EUR.';
+    if (currency !== '' && !CURRENCY_PATTERN.test(currency)) errors.currency = 'A three-letter currency code, like CNY or EUR.';
     else if (currency !== '') body.currency = currency;
   }
 
@@ -138,18 +140,18 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
       return undefined;
     }
     if (parsed < min || parsed > max) {
-      errors[field] = max === Number.MAX_SAFE_INTEGER ? `At least ${min}.` : `From ${min.toLocaleString('en')} to ${max.toLocaleString('en')}.`;
+      errors[field] = `From ${min.toLocaleString('en')} to ${max.toLocaleString('en')}.`;
       return undefined;
     }
     if (changed(field)) body[field] = parsed;
     return parsed;
   };
-  whole('priceCents', true, 0, Number.MAX_SAFE_INTEGER);
-  const stock = whole('stock', true, 0, Number.MAX_SAFE_INTEGER);
-  const fcodeStock = whole('fcodeStock', false, 0, Number.MAX_SAFE_INTEGER);
+  whole('priceCents', true, 0, SALE_LIMITS.priceCentsMax);
+  const stock = whole('stock', true, 0, SALE_LIMITS.stockMax);
+  const fcodeStock = whole('fcodeStock', false, 0, SALE_LIMITS.stockMax);
   if (mode === 'create' && stock !== undefined && (stock + (fcodeStock ?? 0)) < 1) errors.stock = 'Stock and F-code stock together must be at least 1.';
-  whole('perUserLimit', false, 1, 100);
-  whole('paymentWindowSeconds', false, 5, 86400);
+  whole('perUserLimit', false, SALE_LIMITS.perUserLimitMin, SALE_LIMITS.perUserLimitMax);
+  whole('paymentWindowSeconds', false, SALE_LIMITS.paymentWindowSecondsMin, SALE_LIMITS.paymentWindowSecondsMax);
   if (mode === 'create') body.reservationRequired = values.reservationRequired;
 
   const times: Partial<Record<(typeof TIME_FIELDS)[number], number>> = {};
