@@ -6,14 +6,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOverrides, requestIdOf } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { toErrorResponse } from './common/errors/error-body';
+import { replyWithError } from './common/errors/reply-with-error';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { AccessLog } from './common/access-log';
 import { MetricsService } from './metrics/metrics.service';
+import { documentPurchaseRoute } from './purchase/purchase.openapi';
 
 function sendErrorResponse(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { body, headers } = toErrorResponse(error, request.id);
-  void reply.status(body.statusCode).headers(headers).send(body);
+  void replyWithError(error, request, reply);
 }
 
 /**
@@ -30,8 +31,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     frameworkErrors: sendErrorResponse,
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on every route, the hot ones included.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   // Errors raised by Fastify itself before a request reaches Nest (malformed JSON, a body over the limit)
   // answer with the contract's body too. Set on each route as it is added: a route keeps the error
@@ -49,10 +52,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   app.enableShutdownHooks();
 
   const metrics = app.get(MetricsService);
-  fastify.addHook('onResponse', async (request, reply) => {
+  const accessLog = new AccessLog(app.get(Logger), config.logLevel);
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    accessLog.record(request, reply, route);
+    done();
   });
 
   const document = SwaggerModule.createDocument(
@@ -64,6 +70,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  documentPurchaseRoute(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   await app.init();

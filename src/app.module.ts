@@ -1,4 +1,4 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -30,10 +30,7 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 export function requestIdOf(request: IncomingMessage): string {
   const header = request.headers['x-request-id'];
   if (typeof header === 'string' && REQUEST_ID.test(header)) return header;
-  const id = randomUUID();
-  // Written back so that Fastify and the pino-http logger agree on the id.
-  request.headers['x-request-id'] = id;
-  return id;
+  return randomUUID();
 }
 
 @Module({})
@@ -47,19 +44,11 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            genReqId: (request) => requestIdOf(request),
-            customProps: (request) => ({ requestId: request.id }),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
-            quietReqLogger: true,
           },
-          // The two routes a flash-sale crowd hammers get no per-request logger: pino-http builds a child
-          // logger with redaction for every request even when the level drops the line, which cost ~9% of
-          // the purchase path's CPU in the benchmark. Their outcomes are in the metrics; their errors are
-          // still logged by the exception filter.
-          exclude: [
-            { method: RequestMethod.POST, path: 'api/sales/:saleId/purchase' },
-            { method: RequestMethod.GET, path: 'api/sales/:saleId' },
-          ],
+          // No per-request logger middleware: access lines come from a Fastify hook (common/access-log.ts),
+          // and the middleware's AsyncLocalStorage made Node track every promise of the process.
+          forRoutes: [],
         }),
         DatabaseModule,
         RedisModule,

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ErrorCode } from '../common/errors/error-code';
 import { SellException } from '../common/errors/sell.exception';
 import { AuthenticatedRequest, IS_PUBLIC, REQUIRES_OPS } from './auth.decorators';
+import { authenticate } from './bearer';
 import { OPS_ROLE, TokenService } from './token.service';
 
 /**
@@ -20,13 +21,9 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new SellException(ErrorCode.Unauthenticated, 'Missing bearer token');
-    const check = this.tokens.verify(match[1]);
-    if (!check.ok) throw new SellException(ErrorCode.Unauthenticated, check.reason);
-    request.user = check.user;
-    if (this.reflector.getAllAndOverride<boolean>(REQUIRES_OPS, targets) && !check.user.roles.includes(OPS_ROLE)) {
+    const user = authenticate(this.tokens, request.headers.authorization);
+    request.user = user;
+    if (this.reflector.getAllAndOverride<boolean>(REQUIRES_OPS, targets) && !user.roles.includes(OPS_ROLE)) {
       throw new SellException(ErrorCode.Forbidden, 'This route needs the ops role');
     }
     return true;

@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { FcodesModule } from '../fcodes/fcodes.module';
-import { PurchaseController } from './purchase.controller';
 import { PurchaseGateway } from './purchase.gateway';
+import { PurchaseRoute } from './purchase.route';
 import { PurchaseService } from './purchase.service';
 import { SoldOutCache } from './sold-out-cache';
 
 @Module({
   imports: [FcodesModule],
-  controllers: [PurchaseController],
-  providers: [PurchaseGateway, PurchaseService, SoldOutCache],
+  providers: [PurchaseGateway, PurchaseService, SoldOutCache, PurchaseRoute],
   exports: [PurchaseService, SoldOutCache],
 })
 export class PurchaseModule {}
