@@ -1,6 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+const RANDOM_BYTES = 10;
+/** Random bytes drawn from the CSPRNG in blocks: one call per 409 ids instead of one per id. */
+const randomPool = Buffer.alloc(RANDOM_BYTES * 409);
+let randomOffset = randomPool.length;
+
+/** The offset of 10 fresh random bytes in the pool; each byte is handed out once. */
+function takeRandom(): number {
+  if (randomOffset + RANDOM_BYTES > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const offset = randomOffset;
+  randomOffset += RANDOM_BYTES;
+  return offset;
+}
 
 /**
  * A ULID (48-bit millisecond time + 80 random bits, Crockford base32, lower case): sortable by creation
@@ -13,13 +29,13 @@ export function ulid(now: number = Date.now()): string {
     head = CROCKFORD[time % 32] + head;
     time = Math.floor(time / 32);
   }
-  const random = randomBytes(10);
+  const offset = takeRandom();
   let tail = '';
   // 80 bits -> 16 base32 characters, 5 bits each.
   let buffer = 0;
   let bits = 0;
-  for (const byte of random) {
-    buffer = (buffer << 8) | byte;
+  for (let index = offset; index < offset + RANDOM_BYTES; index += 1) {
+    buffer = (buffer << 8) | randomPool[index];
     bits += 8;
     while (bits >= 5) {
       tail += CROCKFORD[(buffer >> (bits - 5)) & 31];
