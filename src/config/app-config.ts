@@ -23,7 +23,7 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
   redisCommandTimeoutMs: number;
-  orderWriter: { enabled: boolean; batchSize: number; blockMs: number; claimIdleMs: number; maxDeliveries: number };
+  orderWriter: { enabled: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
   fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
@@ -127,6 +127,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
       batchSize: read.integer('ORDER_WRITER_BATCH_SIZE', 500, 1, 10000),
       blockMs: read.integer('ORDER_WRITER_BLOCK_MS', 1000, 10, 60000),
+      lingerMs: read.integer('ORDER_WRITER_LINGER_MS', 100, 0, 10000),
       claimIdleMs: read.integer('ORDER_WRITER_CLAIM_IDLE_MS', 30000, 10, 3600000),
       maxDeliveries: read.integer('ORDER_WRITER_MAX_DELIVERIES', 5, 1, 1000),
     },

@@ -196,6 +196,12 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       for (const [id, fields] of entries) messages.push({ saleId, id, fields });
     }
     await this.process(messages);
+    // A short batch during a busy sale: let the next events gather rather than reading them a few at a
+    // time. Each batch costs a read, a transaction and an acknowledgement whatever its size, and the
+    // database's cost per row falls several-fold from batches of 20 to batches of 500. After a quiet
+    // spell the blocking read still returns the first event at once.
+    const { lingerMs } = this.config.orderWriter;
+    if (lingerMs > 0 && messages.length < batchSize && this.running) await sleep(lingerMs);
   }
 
   /** Sales in the index, with the consumer group created on each stream (from its first entry). */
@@ -308,11 +314,22 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  /** One XACK per stream for the whole batch, and one metric update per event type. */
   private async acknowledge(messages: ParsedMessage[]): Promise<void> {
+    const idsBySale = new Map<string, string[]>();
+    const countsByType = new Map<string, number>();
+    for (const message of messages) {
+      const ids = idsBySale.get(message.saleId);
+      if (ids) ids.push(message.id);
+      else idsBySale.set(message.saleId, [message.id]);
+      countsByType.set(message.event.type, (countsByType.get(message.event.type) ?? 0) + 1);
+    }
     const pipeline = this.redis.pipeline();
-    for (const message of messages) pipeline.xack(RedisKeys.forSale(message.saleId).events, ORDER_WRITER_GROUP, message.id);
-    await pipeline.exec();
-    for (const message of messages) this.metrics.orderWriterPersisted.inc({ type: message.event.type });
+    for (const [saleId, ids] of idsBySale) pipeline.xack(RedisKeys.forSale(saleId).events, ORDER_WRITER_GROUP, ...ids);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    for (const [type, count] of countsByType) this.metrics.orderWriterPersisted.inc({ type }, count);
   }
 
   /** Leaves a failed message pending (claimed again after claimIdleMs) until it has used up its deliveries. */
