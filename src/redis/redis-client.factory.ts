@@ -1,5 +1,6 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { defineScripts } from './lua-scripts';
+import { coalesceWrites } from './write-coalescing';
 
 /**
  * Builds an ioredis client for the hot path. While Redis is unreachable, commands fail at once
@@ -24,6 +25,7 @@ export function redisOptions(commandTimeoutMs: number): RedisOptions {
 export async function createRedisClient(url: string, commandTimeoutMs: number, name: string): Promise<Redis> {
   const client = new Redis(url, { ...redisOptions(commandTimeoutMs), connectionName: name });
   defineScripts(client);
+  coalesceWrites(client);
   // Without this listener ioredis prints every reconnect failure as an unhandled error event.
   client.on('error', () => undefined);
   try {

@@ -1,0 +1,59 @@
+import type Redis from 'ioredis';
+import type { Socket } from 'node:net';
+import { createRedisClient } from '../src/redis/redis-client.factory';
+import { testConfig, uniqueId } from './support/test-app';
+
+/** Counts the socket writes (system calls' worth) a client makes, and the commands in them. */
+function countWrites(client: Redis): { writes: () => number } {
+  const socket = client.stream as Socket & { _write: Socket['_write']; _writev?: Socket['_writev'] };
+  let writes = 0;
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  socket._write = (...args) => {
+    writes += 1;
+    return write(...args);
+  };
+  if (writev) {
+    socket._writev = (...args) => {
+      writes += 1;
+      return writev(...args);
+    };
+  }
+  return { writes: () => writes };
+}
+
+describe('Redis write coalescing on the service connection', () => {
+  let client: Redis;
+
+  beforeAll(async () => {
+    const { config } = testConfig();
+    client = await createRedisClient(config.redisUrl, config.redisCommandTimeoutMs, 'sellout-test');
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  it('sends the commands of one event-loop turn in one write, and answers each of them', async () => {
+    const key = uniqueId('coalesce:');
+    const { writes } = countWrites(client);
+    const replies = Promise.all(Array.from({ length: 50 }, (_, index) => client.incrby(key, index)));
+    expect(writes()).toBe(0);
+    const totals = await replies;
+    expect(writes()).toBe(1);
+    // INCRBY answers the running total: every command ran once, in the order it was sent.
+    expect(totals).toEqual(Array.from({ length: 50 }, (_, index) => (index * (index + 1)) / 2));
+    await client.del(key);
+  });
+
+  it('keeps commands of different turns, and a pipeline in between, in order', async () => {
+    const key = uniqueId('coalesce:');
+    const first = client.rpush(key, 'a');
+    const pipeline = client.pipeline().rpush(key, 'b').rpush(key, 'c').exec();
+    const second = client.rpush(key, 'd');
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = client.rpush(key, 'e');
+    await Promise.all([first, pipeline, second, third]);
+    expect(await client.lrange(key, 0, -1)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await client.del(key);
+  });
+});
