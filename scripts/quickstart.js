@@ -152,7 +152,7 @@ function sleep(ms) {
 
 function startService() {
   // Own process group too, so that the service gets one signal (forwarded below), not one from the terminal as well.
-  service = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: 'inherit', detached: true });
+  service = spawn(process.execPath, ['--max-semi-space-size=64', join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: 'inherit', detached: true });
   service.on('exit', (code, signal) => {
     stopping = true;
     stopRedis();

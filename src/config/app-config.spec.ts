@@ -112,6 +112,18 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('ORDER_WRITER_LINGER_MS', () => {
+    it('lingers 100 ms after a short batch by default, and 0 turns it off', () => {
+      expect(loadConfig({}).orderWriter.lingerMs).toBe(100);
+      expect(loadConfig({ ORDER_WRITER_LINGER_MS: '0' }).orderWriter.lingerMs).toBe(0);
+    });
+
+    it('refuses a negative or over-long linger', () => {
+      expect(problemsOf({ ORDER_WRITER_LINGER_MS: '-1' })).toEqual([expect.stringContaining('ORDER_WRITER_LINGER_MS')]);
+      expect(problemsOf({ ORDER_WRITER_LINGER_MS: '10001' })).toEqual([expect.stringContaining('ORDER_WRITER_LINGER_MS')]);
+    });
+  });
+
   it('refuses an unknown NODE_ENV', () => {
     expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([expect.stringContaining('NODE_ENV')]);
   });
