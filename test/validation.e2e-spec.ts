@@ -3,10 +3,10 @@ import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-a
 const HOUR = 3600_000;
 
 /**
- * Malformed input of every kind, on every sales and reservations route: the answer is always a 4xx with
+ * Malformed input of every kind, on every sales, reservations and purchase route: the answer is always a 4xx with
  * the contract's error body, never a 500 and never a stack trace.
  */
-describe('Malformed input on the sales and reservations routes', () => {
+describe('Malformed input on the sales, reservations and purchase routes', () => {
   let app: TestApp;
   let saleId: string;
 
@@ -44,6 +44,8 @@ describe('Malformed input on the sales and reservations routes', () => {
     'PATCH /api/admin/sales/:saleId': { method: 'PATCH', url: () => `/api/admin/sales/${saleId}`, ops: true },
     'POST /api/admin/sales/:saleId/stock': { method: 'POST', url: () => `/api/admin/sales/${saleId}/stock`, ops: true },
     'POST /api/admin/sales/:saleId/reservations/import': { method: 'POST', url: () => `/api/admin/sales/${saleId}/reservations/import`, ops: true },
+    // Served by Fastify directly, with its own input check: the same sweep must hold there too.
+    'POST /api/sales/:saleId/purchase': { method: 'POST', url: () => `/api/sales/${saleId}/purchase`, ops: false },
   };
 
   const huge = 'x'.repeat(100_000);
@@ -67,22 +69,24 @@ describe('Malformed input on the sales and reservations routes', () => {
     ['deep nesting', JSON.parse('['.repeat(500) + ']'.repeat(500))],
   ];
 
+  const tokenFor = (route: BodyRoute) => (route.ops ? app.opsToken() : app.token('sweep-buyer'));
+
   describe.each(Object.entries(bodyRoutes))('%s', (_name, route) => {
     it.each(badBodies)('answers a 4xx contract error to %s', async (description, body) => {
-      const response = await app.request(route.method, route.url(), { token: app.opsToken(), rawBody: JSON.stringify(body) });
+      const response = await app.request(route.method, route.url(), { token: tokenFor(route), rawBody: JSON.stringify(body) });
       expectContractError(response, description);
     });
 
     it('answers a 4xx contract error to malformed JSON', async () => {
-      expectContractError(await app.request(route.method, route.url(), { token: app.opsToken(), rawBody: '{"name": "x",' }), 'malformed JSON');
+      expectContractError(await app.request(route.method, route.url(), { token: tokenFor(route), rawBody: '{"name": "x",' }), 'malformed JSON');
     });
 
     it('answers a 4xx contract error to an unsupported content type', async () => {
-      expectContractError(await app.request(route.method, route.url(), { token: app.opsToken(), rawBody: '<sale/>', contentType: 'application/xml' }), 'xml');
+      expectContractError(await app.request(route.method, route.url(), { token: tokenFor(route), rawBody: '<sale/>', contentType: 'application/xml' }), 'xml');
     });
 
     it('answers 413 to a body over the limit', async () => {
-      const response = await app.request(route.method, route.url(), { token: app.opsToken(), rawBody: JSON.stringify({ userIds: ['x'.repeat(app.config.bodyLimitBytes)] }) });
+      const response = await app.request(route.method, route.url(), { token: tokenFor(route), rawBody: JSON.stringify({ userIds: ['x'.repeat(app.config.bodyLimitBytes)] }) });
       expectContractError(response, 'oversize');
       expect(response.status).toBe(413);
     });
@@ -120,6 +124,7 @@ describe('Malformed input on the sales and reservations routes', () => {
     ['GET', (id) => `/api/sales/${id}`],
     ['POST', (id) => `/api/sales/${id}/reservations`],
     ['GET', (id) => `/api/sales/${id}/reservations/me`],
+    ['POST', (id) => `/api/sales/${id}/purchase`],
   ];
   const badIds = ['x'.repeat(101), 'has space', "s_1';DROP TABLE sales;--", '%00', 'ü', '..', '{sale:x}', '*', 's_unknown'];
 
