@@ -54,6 +54,10 @@ describe('POST /api/sales/:saleId/purchase', () => {
     expect(operation.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]));
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['201', '400', '403', '404', '409', '422', '429', '503']));
     expect(document.components.schemas.PurchaseDto.properties.quantity).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    // The route is served by Fastify directly and documented by hand: its references must resolve.
+    expect(operation.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PurchaseDto' });
+    expect(operation.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/OrderResponseDto' });
+    expect(document.components.schemas.OrderResponseDto.properties).toHaveProperty('payBy');
     for (const path of ['/api/orders/{orderId}', '/api/me/orders']) expect(document.paths[path].get.tags).toEqual(['orders']);
   });
 

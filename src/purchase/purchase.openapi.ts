@@ -23,6 +23,7 @@ export function documentPurchaseRoute(document: OpenAPIObject): void {
   document.components.schemas.PurchaseDto = structuredClone(PURCHASE_BODY_SCHEMA) as never;
   document.paths['/api/sales/{saleId}/purchase'] = {
     post: {
+      // The id the document has always given this operation, so generated clients keep their method name.
       operationId: 'PurchaseController_purchase',
       tags: ['purchase'],
       security: [{ bearer: [] }],
