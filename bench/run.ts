@@ -13,7 +13,7 @@ import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
 import { benchSettings, BenchSettings } from './settings';
 import { spread } from './statistics';
-import { aggregateRuns, evaluateTargets, failuresOf, oneLineSummary, runLine } from './summary';
+import { aggregateRuns, evaluateTargets, failuresOf, medianRun, oneLineSummary, runLine } from './summary';
 import { distinctIndexes, mintToken } from './tokens';
 import type { BenchMode, BenchResult, PersistResult, RunResult } from './types';
 
@@ -48,6 +48,8 @@ interface Context {
   tag: string;
   buyerPrefix: string;
   authorizations: string[];
+  /** Starts the service (and the standalone writer, if any) again after a baseline run stopped them. */
+  restart: () => Promise<void>;
 }
 
 /** A sale created and filled through the service's admin routes, starting far in the future. */
@@ -134,17 +136,17 @@ async function serviceRun(context: Context, run: number): Promise<RunResult> {
  * with the service stopped so that both get the machine to themselves. Its start is set in the sale's
  * hash directly: nothing else is running that could read it.
  */
-async function baselineRun(context: Context, service: ChildHandle, jwtSecret: string, redisUrl: string, logFile: string): Promise<RunResult> {
+async function baselineRun(context: Context, run: number, jwtSecret: string, redisUrl: string, logFile: string): Promise<RunResult> {
   const { settings, redis } = context;
-  const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-baseline`);
-  await service.stop();
+  const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-baseline${run}`);
+  await context.service.stop();
   await context.worker?.stop();
   const baseline = await startBaseline(redisUrl, jwtSecret, logFile);
   try {
     const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
     const keys = RedisKeys.forSale(saleId);
     await redis.hset(keys.sale, { startsAt, fcodeOpensAt: startsAt, reservationClosesAt: startsAt });
-    const load = loadFor(context, 'baseline', 1, baseline, saleId, importSeconds, startsAt);
+    const load = loadFor(context, 'baseline', run, baseline, saleId, importSeconds, startsAt);
     await load.run();
     await load.stopSampling();
     const [general, fcode, generalRemaining, fcodeRemaining, unitsSold, accepted] = (await redis.hmget(keys.sale, 'general', 'fcode', 'generalRemaining', 'fcodeRemaining', 'unitsSold', 'accepted')).map(Number);
@@ -241,26 +243,51 @@ async function main(): Promise<number> {
   const minted = Date.now();
   const authorizations = distinctIndexes(settings.tokenPool, settings.reserved).map((index) => `Bearer ${mintToken(jwtSecret, buyerId(buyerPrefix, index))}`);
   log(`minted ${authorizations.length.toLocaleString('en-US')} buyer tokens in ${((Date.now() - minted) / 1000).toFixed(1)} s`);
-  const context: Context = { settings, service, worker, cpuProfileFile, redis, admin: new AdminClient(service.url, mintToken(jwtSecret, 'bench-ops', ['ops'])), serviceUrl: service.url, tag, buyerPrefix, authorizations };
+  const opsToken = mintToken(jwtSecret, 'bench-ops', ['ops']);
+  const context: Context = {
+    settings,
+    service,
+    worker,
+    cpuProfileFile,
+    redis,
+    admin: new AdminClient(service.url, opsToken),
+    serviceUrl: service.url,
+    tag,
+    buyerPrefix,
+    authorizations,
+    restart: async () => {
+      context.service = await startService(distDir, serviceEnv, serviceLog);
+      if (settings.writer === 'process') context.worker = await startWorker(distDir, serviceEnv, join(resultsDir, `${stamp}-${mode}-worker.log`));
+      context.admin = new AdminClient(context.service.url, opsToken);
+      context.serviceUrl = context.service.url;
+    },
+  };
 
   const runs: RunResult[] = [];
-  let baseline: RunResult | null = null;
+  const baselines: RunResult[] = [];
   let profile: BenchResult['profile'] = null;
+  const measureBaseline = async (run: number) => {
+    const result = await baselineRun(context, run, jwtSecret, redisHandle.url, join(resultsDir, `${stamp}-${mode}-baseline.log`));
+    baselines.push(result);
+    log(runLine(result, settings.runs));
+  };
   try {
     for (let run = 1; run <= settings.runs; run += 1) {
       const result = await serviceRun(context, run);
       runs.push(result);
       log(runLine(result, settings.runs));
+      if (run === 1 && cpuProfileFile) profile = await readProfile(cpuProfileFile);
+      if (settings.baseline && settings.baselineEachRun) {
+        // Service and baseline take turns, so that both see the machine as it is at that moment.
+        await measureBaseline(run);
+        if (run < settings.runs) await context.restart();
+      }
     }
-    if (cpuProfileFile) profile = await readProfile(cpuProfileFile);
-    if (settings.baseline) {
-      baseline = await baselineRun(context, service, jwtSecret, redisHandle.url, join(resultsDir, `${stamp}-${mode}-baseline.log`));
-      log(runLine(baseline, settings.runs));
-    }
+    if (settings.baseline && !settings.baselineEachRun) await measureBaseline(1);
   } finally {
-    await service.stop();
-    await worker?.stop();
-    if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, [...runs, ...(baseline ? [baseline] : [])].map((run) => run.saleId));
+    await context.service.stop();
+    await context.worker?.stop();
+    if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, [...runs, ...baselines].map((run) => run.saleId));
     redis.disconnect();
     await redisHandle.stop();
     if (!settings.databaseUrl) rmSync(scratch, { recursive: true, force: true });
@@ -268,11 +295,13 @@ async function main(): Promise<number> {
   }
 
   const finishedAt = new Date();
+  const baseline = medianRun(baselines);
   const partial = {
     mode,
     runs,
+    baselines,
     baseline,
-    aggregate: aggregateRuns(runs, baseline),
+    aggregate: aggregateRuns(runs, baselines),
     totalSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
   };
   const result: BenchResult = {
@@ -293,7 +322,7 @@ async function main(): Promise<number> {
     settings: Object.fromEntries(Object.entries(settings).filter(([name]) => name !== 'redisUrl' && name !== 'databaseUrl')) as Record<string, string | number | boolean>,
     targets: evaluateTargets(partial, settings.stock),
     profile,
-    failures: failuresOf(runs, baseline),
+    failures: failuresOf(runs, baselines),
   };
 
   const jsonFile = join(resultsDir, `${stamp}-${mode}.json`);
@@ -310,10 +339,15 @@ async function main(): Promise<number> {
   printSpread('purchase requests/s', result.aggregate.requestsPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
   printSpread('accepted/s', result.aggregate.acceptedPerSecond, (value) => Math.round(value).toLocaleString('en-US'));
   printSpread('p99 (ms)', result.aggregate.p99Ms, (value) => value.toFixed(1));
-  if (result.aggregate.baselineRatio !== null) log(`  ${'vs baseline'.padEnd(22)} ${result.aggregate.baselineRatio.toFixed(2)}× (${Math.round(baseline?.sellOutWindow.requestsPerSecond ?? 0).toLocaleString('en-US')} req/s bare)`);
+  if (baselines.length > 1) printSpread('baseline requests/s', spread(baselines.map((run) => run.sellOutWindow.requestsPerSecond)), (value) => Math.round(value).toLocaleString('en-US'));
+  if (result.aggregate.baselineRatio !== null) {
+    const bare = spread(baselines.map((run) => run.sellOutWindow.requestsPerSecond))?.median ?? 0;
+    log(`  ${'vs baseline'.padEnd(22)} ${result.aggregate.baselineRatio.toFixed(2)}× (${Math.round(bare).toLocaleString('en-US')} req/s bare${baselines.length > 1 ? ', medians' : ''})`);
+  }
   if (result.aggregate.cpuCostRatio !== null) {
     const serviceCost = spread(runs.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
-    log(`  ${'CPU per response'.padEnd(22)} service ${Math.round(serviceCost?.median ?? 0)} µs, baseline ${Math.round(baseline?.cpu?.serverMicrosPerResponse ?? 0)} µs (${result.aggregate.cpuCostRatio.toFixed(2)}×)`);
+    const baselineCost = spread(baselines.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
+    log(`  ${'CPU per response'.padEnd(22)} service ${Math.round(serviceCost?.median ?? 0)} µs, baseline ${Math.round(baselineCost?.median ?? 0)} µs (${result.aggregate.cpuCostRatio.toFixed(2)}×)`);
   }
   if (profile) {
     log(`service CPU during the first sell-out (${profile.seconds.toFixed(1)} s profiled, ${profile.file}):`);

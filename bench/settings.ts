@@ -3,8 +3,9 @@ import type { BenchMode } from './types';
 
 /**
  * What a benchmark does, from its mode and the environment. `full` is the launch rehearsal (`npm run
- * bench`), `purchase` the hot-path benchmark (`npm run bench:purchase`: one sell-out, no polling, no
- * HTML), `smoke` a few-seconds version for CI (`npm run bench:smoke`).
+ * bench`), `purchase` the hot-path benchmark (`npm run bench:purchase`: three sell-outs, each followed
+ * by a baseline sell-out, no polling, no HTML), `smoke` a few-seconds version for CI (`npm run
+ * bench:smoke`).
  */
 export interface BenchSettings {
   mode: BenchMode;
@@ -24,6 +25,8 @@ export interface BenchSettings {
   sampleIntervalMs: number;
   idempotencyKeys: boolean;
   baseline: boolean;
+  /** A baseline run after every service run (the service is restarted in between), instead of one at the end. */
+  baselineEachRun: boolean;
   htmlReport: boolean;
   logLevel: string;
   build: 'auto' | 'always' | 'never';
@@ -38,10 +41,10 @@ export interface BenchSettings {
   writer: 'inline' | 'process';
 }
 
-const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean }> = {
-  full: { stock: 100_000, reserved: 1_000_000, runs: 3, connections: 128, pollRate: 500, htmlReport: true },
-  purchase: { stock: 100_000, reserved: 1_000_000, runs: 1, connections: 128, pollRate: 0, htmlReport: false },
-  smoke: { stock: 2_000, reserved: 20_000, runs: 1, connections: 32, pollRate: 100, htmlReport: true },
+const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean; baselineEachRun: boolean }> = {
+  full: { stock: 100_000, reserved: 1_000_000, runs: 3, connections: 128, pollRate: 500, htmlReport: true, baselineEachRun: false },
+  purchase: { stock: 100_000, reserved: 1_000_000, runs: 3, connections: 128, pollRate: 0, htmlReport: false, baselineEachRun: true },
+  smoke: { stock: 2_000, reserved: 20_000, runs: 1, connections: 32, pollRate: 100, htmlReport: true, baselineEachRun: false },
 };
 
 export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
@@ -67,6 +70,7 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     sampleIntervalMs: envInt(env, 'SAMPLE_MS', 200, 20),
     idempotencyKeys: envBool(env, 'IDEMPOTENCY_KEYS', true),
     baseline: envBool(env, 'BASELINE', true),
+    baselineEachRun: envBool(env, 'BASELINE_EACH_RUN', defaults.baselineEachRun),
     htmlReport: envBool(env, 'HTML_REPORT', defaults.htmlReport),
     logLevel: envChoice(env, 'BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'warn'),
     build: envChoice(env, 'BENCH_BUILD', ['auto', 'always', 'never'] as const, 'auto'),

@@ -14,26 +14,36 @@ export const TARGETS = {
   totalSeconds: 180,
 };
 
-export function aggregateRuns(runs: RunResult[], baseline: RunResult | null): BenchResult['aggregate'] {
+/**
+ * Aggregates over the runs. With several baseline runs (one after each service run in `bench:purchase`),
+ * the ratios compare medians, so that the machine's drift between runs does not decide them.
+ */
+export function aggregateRuns(runs: RunResult[], baselines: RunResult[]): BenchResult['aggregate'] {
   const requestsPerSecond = spread(runs.map((run) => run.sellOutWindow.requestsPerSecond));
-  const baselineRate = baseline?.sellOutWindow.requestsPerSecond;
+  const baselineRate = spread(baselines.map((run) => run.sellOutWindow.requestsPerSecond));
   const serviceCost = spread(runs.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
-  const baselineCost = baseline?.cpu?.serverMicrosPerResponse;
+  const baselineCost = spread(baselines.map((run) => run.cpu?.serverMicrosPerResponse ?? Number.NaN));
   return {
     sellOutMs: spread(runs.map((run) => run.sellOutMs ?? Number.NaN)),
     requestsPerSecond,
     acceptedPerSecond: spread(runs.map((run) => run.sellOutWindow.acceptedPerSecond)),
     p99Ms: spread(runs.map((run) => run.latency.sellOut?.p99 ?? Number.NaN)),
-    baselineRatio: requestsPerSecond && baselineRate ? requestsPerSecond.median / baselineRate : null,
-    cpuCostRatio: serviceCost && baselineCost ? baselineCost / serviceCost.median : null,
+    baselineRatio: requestsPerSecond && baselineRate ? requestsPerSecond.median / baselineRate.median : null,
+    cpuCostRatio: serviceCost && baselineCost ? baselineCost.median / serviceCost.median : null,
   };
 }
 
+/** The run with the median purchase throughput (the lower middle one of an even number): the baseline the report draws. */
+export function medianRun(runs: RunResult[]): RunResult | null {
+  const sorted = [...runs].sort((left, right) => left.sellOutWindow.requestsPerSecond - right.sellOutWindow.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
+
 /** Everything that makes the benchmark fail: units oversold, a broken stock equation or limit, lost orders. */
-export function failuresOf(runs: RunResult[], baseline: RunResult | null): string[] {
+export function failuresOf(runs: RunResult[], baselines: RunResult[]): string[] {
   const failures: string[] = [];
-  for (const run of baseline ? [...runs, baseline] : runs) {
-    const label = run.target === 'baseline' ? 'baseline' : `run ${run.run}`;
+  for (const run of [...runs, ...baselines]) {
+    const label = run.target === 'baseline' ? (baselines.length > 1 ? `baseline ${run.run}` : 'baseline') : `run ${run.run}`;
     const oversold = Math.max(run.clientOversold, run.stockCheck?.oversold ?? 0);
     if (oversold > 0) failures.push(`${label}: ${oversold} unit(s) oversold`);
     if (run.stockCheck && !run.stockCheck.equationHolds) failures.push(`${label}: stock equation broken (${run.stockCheck.violations.join('; ')})`);

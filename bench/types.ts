@@ -93,15 +93,18 @@ export interface BenchResult {
   machine: MachineInfo;
   settings: Record<string, string | number | boolean>;
   runs: RunResult[];
+  /** Every baseline run: one after each service run when BASELINE_EACH_RUN is on, else one at the end. */
+  baselines: RunResult[];
+  /** The baseline run with the median throughput (the one the report draws), or null without any. */
   baseline: RunResult | null;
   aggregate: {
     sellOutMs: Spread | null;
     requestsPerSecond: Spread | null;
     acceptedPerSecond: Spread | null;
     p99Ms: Spread | null;
-    /** Service purchase requests/s during the sell-out (median over runs) divided by the baseline's. */
+    /** Service purchase requests/s during the sell-out divided by the baseline's (medians over the runs). */
     baselineRatio: number | null;
-    /** Baseline CPU per response divided by the service's (median over runs): the same ratio, measured in CPU time. */
+    /** Baseline CPU per response divided by the service's (medians over the runs): the same ratio, measured in CPU time. */
     cpuCostRatio: number | null;
   };
   targets: TargetResult[];

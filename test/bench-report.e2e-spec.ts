@@ -5,7 +5,7 @@ import { areaOf, summarizeProfile } from '../bench/profile-summary';
 import { lineChart, niceTicks, renderReport } from '../bench/report';
 import { writerLagOf } from '../bench/sell-out';
 import { percentile, percentiles, spread } from '../bench/statistics';
-import { aggregateRuns, evaluateTargets, failuresOf, oneLineSummary, runLine } from '../bench/summary';
+import { aggregateRuns, evaluateTargets, failuresOf, medianRun, oneLineSummary, runLine } from '../bench/summary';
 import { distinctIndexes, mintToken } from '../bench/tokens';
 import type { BenchResult, RunResult } from '../bench/types';
 import * as jwt from 'jsonwebtoken';
@@ -89,22 +89,43 @@ describe('benchmark report', () => {
 
 describe('benchmark summaries', () => {
   it('aggregates, targets and failures match what the run recorded', () => {
-    expect(aggregateRuns(fixture.runs, fixture.baseline)).toEqual(fixture.aggregate);
+    expect(aggregateRuns(fixture.runs, fixture.baselines)).toEqual(fixture.aggregate);
     expect(evaluateTargets(fixture, fixture.runs[0].stock)).toEqual(fixture.targets);
-    expect(failuresOf(fixture.runs, fixture.baseline)).toEqual([]);
+    expect(failuresOf(fixture.runs, fixture.baselines)).toEqual([]);
   });
 
   it('compares the service with the baseline by purchase requests per second', () => {
-    const aggregate = aggregateRuns(fixture.runs, fixture.baseline);
+    const aggregate = aggregateRuns(fixture.runs, fixture.baselines);
     expect(aggregate.baselineRatio).toBeCloseTo(fixture.runs[0].sellOutWindow.requestsPerSecond / (fixture.baseline as RunResult).sellOutWindow.requestsPerSecond, 10);
-    expect(aggregateRuns(fixture.runs, null).baselineRatio).toBeNull();
+    expect(aggregateRuns(fixture.runs, []).baselineRatio).toBeNull();
+  });
+
+  it('compares medians when the baseline ran after every service run, and draws the median baseline', () => {
+    const withRate = (run: RunResult, target: RunResult['target'], index: number, requestsPerSecond: number, micros: number): RunResult => {
+      const copied = copy(run);
+      Object.assign(copied, { target, run: index });
+      copied.sellOutWindow.requestsPerSecond = requestsPerSecond;
+      if (copied.cpu) copied.cpu.serverMicrosPerResponse = micros;
+      return copied;
+    };
+    const service = [withRate(fixture.runs[0], 'service', 1, 600, 150), withRate(fixture.runs[0], 'service', 2, 700, 140), withRate(fixture.runs[0], 'service', 3, 500, 160)];
+    const baseline = fixture.baseline as RunResult;
+    const baselines = [withRate(baseline, 'baseline', 1, 1000, 100), withRate(baseline, 'baseline', 2, 800, 120), withRate(baseline, 'baseline', 3, 900, 110)];
+    const aggregate = aggregateRuns(service, baselines);
+    expect(aggregate.baselineRatio).toBeCloseTo(600 / 900, 10);
+    expect(aggregate.cpuCostRatio).toBeCloseTo(110 / 150, 10);
+    expect(medianRun(baselines)?.run).toBe(3);
+    expect(medianRun([])).toBeNull();
+    const oversold = copy(baselines[1]);
+    oversold.clientOversold = 1;
+    expect(failuresOf(service, [baselines[0], oversold])).toEqual(['baseline 2: 1 unit(s) oversold']);
   });
 
   describe('failuresOf', () => {
     const withRun = (change: (run: RunResult) => void) => {
       const run = copy(fixture.runs[0]);
       change(run);
-      return failuresOf([run], null);
+      return failuresOf([run], []);
     };
 
     it('fails on units oversold, seen by the client or by the stats', () => {
