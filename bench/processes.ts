@@ -142,7 +142,7 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 /**
  * Node flags of every server the benchmark starts, the service and the baseline alike (and the same as
  * `npm run start:prod`): a larger young generation, so that the many short-lived objects of a request
- * stampede die in fewer, cheaper scavenges (5–9% less CPU per purchase in the benchmark).
+ * stampede die in fewer, cheaper scavenges (4–6% less CPU per purchase in the benchmark).
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
 

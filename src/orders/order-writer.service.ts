@@ -198,7 +198,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     await this.process(messages);
     // A short batch during a busy sale: let the next events gather rather than reading them a few at a
     // time. Each batch costs a read, a transaction and an acknowledgement whatever its size, and the
-    // database's cost per row falls several-fold from batches of 20 to batches of 500. After a quiet
+    // database's cost per row falls about threefold from batches of 20 to batches of 500. After a quiet
     // spell the blocking read still returns the first event at once.
     const { lingerMs } = this.config.orderWriter;
     if (lingerMs > 0 && messages.length < batchSize && this.running) await sleep(lingerMs);
