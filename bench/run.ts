@@ -231,11 +231,12 @@ async function main(): Promise<number> {
     JWT_SECRET: jwtSecret,
     FCODE_SECRET: randomBytes(24).toString('hex'),
     LOG_LEVEL: settings.logLevel,
-    ORDER_WRITER_ENABLED: String(settings.writer === 'inline'),
+    ORDER_WRITER_ENABLED: String(settings.writer !== 'process'),
+    ORDER_WRITER_THREAD: String(settings.writer === 'thread'),
   };
   const service = await startService(distDir, serviceEnv, serviceLog, cpuProfileFile);
   const worker = settings.writer === 'process' ? await startWorker(distDir, serviceEnv, join(resultsDir, `${stamp}-${mode}-worker.log`)) : undefined;
-  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, order writer ${worker ? `in its own process, pid ${worker.pid}` : 'inside the service'}, log ${serviceLog})`);
+  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, order writer ${worker ? `in its own process, pid ${worker.pid}` : settings.writer === 'thread' ? 'on its own thread in the service' : "on the service's event loop"}, log ${serviceLog})`);
 
   const redis = new Redis(redisHandle.url);
   const tag = runTag();

@@ -37,8 +37,12 @@ export interface BenchSettings {
   cpuProfile: boolean;
   /** The build to measure (`dist` by default; another folder, e.g. a branch's build, is used as it is). */
   distDir: string;
-  /** `inline`: the order writer runs inside the service (the default deployment); `process`: as its own process (`npm run start:worker`). */
-  writer: 'inline' | 'process';
+  /**
+   * Where the order writer runs: `thread`, on its own thread in the service (the default deployment);
+   * `inline`, on the service's event loop (ORDER_WRITER_THREAD=false); `process`, as its own process
+   * (`npm run start:worker`).
+   */
+  writer: 'thread' | 'inline' | 'process';
 }
 
 const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean; baselineEachRun: boolean }> = {
@@ -79,6 +83,6 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     resultsDir: envString(env, 'RESULTS_DIR', 'bench/results'),
     cpuProfile: envBool(env, 'BENCH_CPU_PROFILE', false),
     distDir: envString(env, 'BENCH_DIST_DIR', 'dist'),
-    writer: envChoice(env, 'BENCH_WRITER', ['inline', 'process'] as const, 'inline'),
+    writer: envChoice(env, 'BENCH_WRITER', ['thread', 'inline', 'process'] as const, 'thread'),
   };
 }

@@ -23,7 +23,7 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
   redisCommandTimeoutMs: number;
-  orderWriter: { enabled: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
+  orderWriter: { enabled: boolean; thread: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
   fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
@@ -125,6 +125,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
     orderWriter: {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
+      thread: read.boolean('ORDER_WRITER_THREAD', true),
       batchSize: read.integer('ORDER_WRITER_BATCH_SIZE', 500, 1, 10000),
       blockMs: read.integer('ORDER_WRITER_BLOCK_MS', 1000, 10, 60000),
       lingerMs: read.integer('ORDER_WRITER_LINGER_MS', 100, 0, 10000),

@@ -14,6 +14,7 @@ import { REDIS_CLIENT } from '../redis/redis.constants';
 import { OrderEvent, parseOrderEvent } from './order-events';
 import { MalformedOrderError } from './order-record';
 import { OrdersRepository } from './orders.repository';
+import { WriterThread } from './order-writer-thread';
 
 /** One entry read from a sale's `events` stream. */
 interface StreamMessage {
@@ -56,6 +57,8 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger(OrderWriterService.name);
   readonly consumer = `${hostname()}-${process.pid}-${ulid().slice(-8)}`;
   private reader?: Redis;
+  /** The writer's worker thread, when it runs on one (`runsOnThread`). */
+  private thread?: WriterThread;
   private running = false;
   private loop?: Promise<void>;
   private readonly groupsReady = new Set<string>();
@@ -85,8 +88,22 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     return this.running;
   }
 
+  /**
+   * Whether the writer runs on a worker thread (ORDER_WRITER_THREAD) rather than on the event loop that
+   * serves HTTP. Not for an in-memory database, which another thread's connection would not see.
+   */
+  get runsOnThread(): boolean {
+    const { database, orderWriter } = this.config;
+    return orderWriter.thread && !(database.kind === 'sqlite' && database.file === ':memory:');
+  }
+
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.runsOnThread) {
+      this.thread = await WriterThread.start(this.config, this.metrics);
+      this.running = true;
+      return;
+    }
     const { blockMs } = this.config.orderWriter;
     // Blocking reads get their own connection (they would hold up every other command on a shared one)
     // and a command timeout longer than the block.
@@ -101,6 +118,11 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    if (this.thread) {
+      await this.thread.stop();
+      this.thread = undefined;
+      return;
+    }
     await this.loop;
     this.reader?.disconnect();
     this.reader = undefined;

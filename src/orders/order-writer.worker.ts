@@ -35,7 +35,9 @@ export class OrderWriterWorkerModule {
  * variable decides whether the *service* runs one, and a worker exists to run one.
  */
 export async function createOrderWriterWorker(config: AppConfig, clock?: Clock): Promise<INestApplicationContext> {
-  const workerConfig: AppConfig = { ...config, orderWriter: { ...config.orderWriter, enabled: true } };
+  // A standalone writer runs its loop itself, whatever ORDER_WRITER_THREAD says: that decides where the
+  // *service* runs its writer.
+  const workerConfig: AppConfig = { ...config, orderWriter: { ...config.orderWriter, enabled: true, thread: false } };
   const app = await NestFactory.createApplicationContext(OrderWriterWorkerModule.forRoot(workerConfig, clock), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -115,6 +115,9 @@ export function testConfig(options: TestAppOptions = {}): { config: AppConfig; s
     REDIS_URL: workerRedisUrl(),
     DATABASE_URL: workerDatabaseUrl() ?? `sqlite:${sqliteFile}`,
     ORDER_WRITER_BLOCK_MS: '50',
+    // Most tests stop, start and inspect the writer inside the test's own process; the writer's thread
+    // (the service's default) has tests of its own.
+    ORDER_WRITER_THREAD: 'false',
     ORDER_WRITER_CLAIM_IDLE_MS: '500',
     SWEEPER_INTERVAL_MS: '100',
     // The tests stand in for a trusted proxy: they set X-Forwarded-For to give buyers distinct addresses.

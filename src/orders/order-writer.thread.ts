@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { createOrderWriterWorker } from './order-writer.worker';
+import type { WriterThreadMessage, WriterThreadMetrics } from './order-writer-thread';
+
+/**
+ * The body of the order writer's worker thread (see `WriterThread`): a standalone writer context, as
+ * `npm run start:worker` runs, whose counters are sent to the service's metrics as increments.
+ */
+const METRICS_INTERVAL_MS = 500;
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('order-writer.thread must run as a worker thread');
+  const given = (workerData as { config: AppConfig }).config;
+  const app = await createOrderWriterWorker({ ...given, orderWriter: { ...given.orderWriter, thread: false } });
+  const metrics = app.get(MetricsService);
+  const sent = { persisted: new Map<string, number>(), parked: 0 };
+
+  const sendMetrics = async () => {
+    const increments: WriterThreadMetrics = { persisted: {}, parked: 0 };
+    for (const { labels, value } of (await metrics.orderWriterPersisted.get()).values) {
+      const type = String(labels.type);
+      const delta = value - (sent.persisted.get(type) ?? 0);
+      if (delta > 0) increments.persisted[type] = delta;
+      sent.persisted.set(type, value);
+    }
+    const parked = (await metrics.orderWriterParked.get()).values[0]?.value ?? 0;
+    increments.parked = parked - sent.parked;
+    sent.parked = parked;
+    if (increments.parked > 0 || Object.keys(increments.persisted).length > 0) port.postMessage({ type: 'metrics', metrics: increments } satisfies WriterThreadMessage);
+  };
+  const timer = setInterval(() => void sendMetrics(), METRICS_INTERVAL_MS);
+
+  port.on('message', (message: { type: string }) => {
+    if (message.type !== 'stop') return;
+    clearInterval(timer);
+    // The writer finishes the batch in flight (committed and acknowledged) before the context closes.
+    void app
+      .close()
+      .then(sendMetrics)
+      .finally(() => {
+        port.postMessage({ type: 'stopped' } satisfies WriterThreadMessage);
+        process.exit(0);
+      });
+  });
+  port.postMessage({ type: 'ready' } satisfies WriterThreadMessage);
+}
+
+main().catch((error: unknown) => {
+  parentPort?.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies WriterThreadMessage);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { OrderEntity } from '../src/orders/order.entity';
+import { OrderWriterService } from '../src/orders/order-writer.service';
+import { OrdersRepository } from '../src/orders/orders.repository';
+import { assertInvariants, waitForOrderWriter } from './support/invariants';
+import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis, TestSale } from './support/sales';
+import { createTestApp, TestApp } from './support/test-app';
+
+/**
+ * The service's default: the order writer on a worker thread of its own (ORDER_WRITER_THREAD), so that
+ * the database work of persisting a sell-out stays off the event loop that serves the purchases.
+ */
+describe('Order writer on its own thread', () => {
+  let app: TestApp;
+  let insertsOnTheHttpThread: jest.SpyInstance;
+
+  beforeAll(async () => {
+    app = await createTestApp({ env: { ORDER_WRITER_THREAD: 'true' } });
+    insertsOnTheHttpThread = jest.spyOn(app.app.get(OrdersRepository), 'insertIgnoringDuplicates');
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  async function sellTo(buyers: string[]): Promise<{ sale: TestSale; orderIds: string[] }> {
+    const sale = await seedSaleInRedis(app, { stock: buyers.length });
+    await reserveBuyersInRedis(app, sale.id, buyers);
+    openSale(app, sale);
+    const responses = await Promise.all(buyers.map((buyer) => purchase(app, sale.id, buyer)));
+    expect(responses.map((response) => response.status)).toEqual(buyers.map(() => 201));
+    return { sale, orderIds: responses.map((response) => response.body.id) };
+  }
+
+  const stored = (saleId: string) => app.database.manager.find(OrderEntity, { where: { saleId } });
+
+  it('persists every accepted order exactly once, none of it on the HTTP thread', async () => {
+    const writer = app.app.get(OrderWriterService);
+    expect(writer.runsOnThread).toBe(true);
+    expect(writer.isRunning).toBe(true);
+    const { sale, orderIds } = await sellTo(buyerIds(300));
+    const report = await assertInvariants(app, sale.id);
+    expect(report.databaseOrders.map((order) => order.id).sort()).toEqual([...orderIds].sort());
+    expect(insertsOnTheHttpThread).not.toHaveBeenCalled();
+  });
+
+  it("adds the thread's counters to the service's metrics", async () => {
+    const { sale } = await sellTo(buyerIds(20));
+    await waitForOrderWriter(app, sale.id);
+    const created = async () => {
+      const text = (await app.request('GET', '/metrics')).text;
+      return Number(/sellout_order_writer_events_total\{type="created"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    // The thread reports every half second; the previous test's 300 orders are counted too.
+    for (const deadline = Date.now() + 10_000; (await created()) < 320 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await created()).toBe(320);
+  });
+
+  it('stops after its batch in flight, and a new thread persists what arrived meanwhile, once', async () => {
+    const writer = app.app.get(OrderWriterService);
+    await writer.stop();
+    expect(writer.isRunning).toBe(false);
+    const { sale, orderIds } = await sellTo(buyerIds(50));
+    expect(await stored(sale.id)).toEqual([]);
+    await writer.start();
+    expect(writer.isRunning).toBe(true);
+    await waitForOrderWriter(app, sale.id);
+    expect((await stored(sale.id)).map((order) => order.id).sort()).toEqual([...orderIds].sort());
+  });
+});
