@@ -1,4 +1,3 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -13,10 +12,6 @@ import { AccessLog } from './common/access-log';
 import { MetricsService } from './metrics/metrics.service';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
 
-function sendErrorResponse(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  void replyWithError(error, request, reply);
-}
-
 /**
  * Builds the HTTP application (not yet listening). `main.ts`, the e2e tests and the benchmark all use
  * it, so they exercise exactly the same pipeline: body limits, validation, the error filter, auth,
@@ -28,7 +23,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     genReqId: (request: IncomingMessage) => requestIdOf(request),
     trustProxy: config.trustProxy,
     // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
-    frameworkErrors: sendErrorResponse,
+    frameworkErrors: replyWithError,
   });
   const fastify = adapter.getInstance();
   // Callback-style hooks: an async hook costs a promise per request on every route, the hot ones included.
@@ -40,7 +35,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   // answer with the contract's body too. Set on each route as it is added: a route keeps the error
   // handler in force at that moment, and Nest installs its own on the server only after its routes.
   fastify.addHook('onRoute', (route) => {
-    route.errorHandler ??= sendErrorResponse;
+    route.errorHandler ??= replyWithError;
   });
   // CSV bodies (reservation import) arrive as text; they are parsed by the route that accepts them.
   fastify.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));

@@ -54,6 +54,19 @@ describe('Order writer on its own thread', () => {
     expect(await created()).toBe(320);
   });
 
+  it('starts another thread when its thread dies, and that one persists what arrived meanwhile, once', async () => {
+    const writer = app.app.get(OrderWriterService);
+    // The thread is private to the writer; a test may reach for it to kill it, as a crash would.
+    const thread = (writer as unknown as { thread: { worker?: { terminate(): Promise<number>; threadId: number } } }).thread;
+    const dead = thread.worker;
+    expect(dead).toBeDefined();
+    await dead?.terminate();
+    const { sale, orderIds } = await sellTo(buyerIds(40));
+    await waitForOrderWriter(app, sale.id);
+    expect(thread.worker?.threadId).not.toBe(dead?.threadId);
+    expect((await stored(sale.id)).map((order) => order.id).sort()).toEqual([...orderIds].sort());
+  });
+
   it('stops after its batch in flight, and a new thread persists what arrived meanwhile, once', async () => {
     const writer = app.app.get(OrderWriterService);
     await writer.stop();

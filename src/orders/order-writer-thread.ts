@@ -10,7 +10,7 @@ export interface WriterThreadMetrics {
   parked: number;
 }
 
-export type WriterThreadMessage = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; message: string } | { type: 'metrics'; metrics: WriterThreadMetrics };
+export type WriterThreadMessage = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'metrics'; metrics: WriterThreadMetrics };
 
 const RESTART_DELAY_MS = 1000;
 const STOP_TIMEOUT_MS = 30_000;

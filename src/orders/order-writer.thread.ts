@@ -14,8 +14,8 @@ const METRICS_INTERVAL_MS = 500;
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('order-writer.thread must run as a worker thread');
-  const given = (workerData as { config: AppConfig }).config;
-  const app = await createOrderWriterWorker({ ...given, orderWriter: { ...given.orderWriter, thread: false } });
+  // A standalone writer context runs its loop itself (createOrderWriterWorker turns ORDER_WRITER_THREAD off).
+  const app = await createOrderWriterWorker((workerData as { config: AppConfig }).config);
   const metrics = app.get(MetricsService);
   const sent = { persisted: new Map<string, number>(), parked: 0 };
 
@@ -41,10 +41,7 @@ async function main(): Promise<void> {
     void app
       .close()
       .then(sendMetrics)
-      .finally(() => {
-        port.postMessage({ type: 'stopped' } satisfies WriterThreadMessage);
-        process.exit(0);
-      });
+      .finally(() => process.exit(0));
   });
   port.postMessage({ type: 'ready' } satisfies WriterThreadMessage);
 }
