@@ -9,6 +9,7 @@ import { replyWithError } from './common/errors/reply-with-error';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { AccessLog } from './common/access-log';
+import { fastifyTrustProxy } from './common/trust-proxy';
 import { MetricsService } from './metrics/metrics.service';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
 
@@ -21,7 +22,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => requestIdOf(request),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
     frameworkErrors: replyWithError,
   });
