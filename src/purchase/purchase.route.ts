@@ -1,12 +1,12 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { authenticate } from '../auth/bearer';
 import { TokenService } from '../auth/token.service';
 import { replyWithError } from '../common/errors/reply-with-error';
-import { toOrderResponse } from '../orders/dto/order-response.dto';
+import { orderResponseJson } from '../orders/dto/order-response.dto';
 import { parsePurchaseInput } from './purchase-input';
-import { PurchaseService } from './purchase.service';
+import { PurchaseRequest, PurchaseResult, PurchaseService } from './purchase.service';
 
 export const PURCHASE_PATH = '/api/sales/:saleId/purchase';
 
@@ -31,22 +31,29 @@ export class PurchaseRoute implements OnModuleInit {
     // No HTTP server (e.g. a standalone application context): nothing to serve.
     if (!fastify) return;
     // A callback-style handler: it sends the reply itself and returns nothing, so Fastify does not wait
-    // on a returned promise (nor on the reply, which is thenable) before finishing the request.
+    // on a returned promise (nor on the reply, which is thenable) before finishing the request. Input
+    // errors are answered synchronously; the purchase is one promise chain, with no async frame around it.
     fastify.post<{ Params: { saleId: string } }>(PURCHASE_PATH, (request, reply) => {
-      void this.handle(request, reply);
+      let attempt: PurchaseRequest;
+      try {
+        const user = authenticate(this.tokens, request.headers.authorization);
+        const input = parsePurchaseInput(request.params.saleId, request.body, request.headers['idempotency-key']);
+        attempt = { saleId: input.saleId, userId: user.userId, ip: request.ip, quantity: input.quantity, fcode: input.fcode, idempotencyKey: input.idempotencyKey };
+      } catch (error) {
+        replyWithError(error, request, reply);
+        return;
+      }
+      this.purchases
+        .purchase(attempt)
+        .then((result) => sendOrder(reply, result))
+        .catch((error: unknown) => replyWithError(error, request, reply));
     });
   }
+}
 
-  private async handle(request: FastifyRequest<{ Params: { saleId: string } }>, reply: FastifyReply): Promise<void> {
-    try {
-      const user = authenticate(this.tokens, request.headers.authorization);
-      const input = parsePurchaseInput(request.params.saleId, request.body, request.headers['idempotency-key']);
-      const { order, replayed } = await this.purchases.purchase({ ...input, userId: user.userId, ip: request.ip });
-      void reply.code(201).header('location', `/api/orders/${order.id}`);
-      if (replayed) void reply.header('idempotent-replayed', 'true');
-      void reply.send(toOrderResponse(order));
-    } catch (error) {
-      replyWithError(error, request, reply);
-    }
-  }
+/** `201` with the order; a retry answered from its Idempotency-Key says so in `Idempotent-Replayed`. */
+function sendOrder(reply: FastifyReply, { order, replayed }: PurchaseResult): void {
+  void reply.code(201).header('location', `/api/orders/${order.id}`).header('content-type', 'application/json; charset=utf-8');
+  if (replayed) void reply.header('idempotent-replayed', 'true');
+  void reply.send(orderResponseJson(order));
 }
