@@ -51,8 +51,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const accessLog = new AccessLog(app.get(Logger), config.logLevel);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions?.url ?? 'unmatched';
-    metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    metrics.httpRequests.inc([route, request.method, String(reply.statusCode)]);
+    metrics.httpDuration.observe([route, request.method], reply.elapsedTime / 1000);
     accessLog.record(request, reply, route);
     done();
   });

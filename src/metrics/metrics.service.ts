@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics';
 
 type Collector = () => Promise<void> | void;
 
@@ -12,21 +13,23 @@ type Collector = () => Promise<void> | void;
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({ name: 'sellout_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] });
-  readonly httpDuration = new Histogram({
-    name: 'sellout_http_request_duration_seconds',
-    help: 'HTTP request latency by route',
-    labelNames: ['route', 'method'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
-  readonly purchaseOutcomes = new Counter({ name: 'sellout_purchase_outcomes_total', help: 'Purchase attempts by outcome code (CREATED for accepted)', labelNames: ['code'] as const, registers: [this.registry] });
-  readonly purchaseLatency = new Histogram({
-    name: 'sellout_purchase_duration_seconds',
-    help: 'Hot-path latency of a purchase (admission script round trip included)',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
-    registers: [this.registry],
-  });
+  // Updated on every request, so without prom-client's per-update label hashing (see hot-metrics.ts).
+  readonly httpRequests = new HotCounter('sellout_http_requests_total', 'HTTP requests by route, method and status', ['route', 'method', 'status'], this.registry);
+  readonly httpDuration = new HotHistogram(
+    'sellout_http_request_duration_seconds',
+    'HTTP request latency by route',
+    ['route', 'method'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
+  readonly purchaseOutcomes = new HotCounter('sellout_purchase_outcomes_total', 'Purchase attempts by outcome code (CREATED for accepted)', ['code'], this.registry);
+  readonly purchaseLatency = new HotHistogram(
+    'sellout_purchase_duration_seconds',
+    'Hot-path latency of a purchase (admission script round trip included)',
+    [],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    this.registry,
+  );
   readonly stockRemaining = new Gauge({ name: 'sellout_stock_remaining', help: 'Unsold units per sale and pool', labelNames: ['sale', 'pool'] as const, registers: [this.registry] });
   readonly orderWriterLag = new Gauge({ name: 'sellout_order_writer_lag', help: 'Order events not yet persisted (stream entries unread plus pending acknowledgement) per sale', labelNames: ['sale'] as const, registers: [this.registry] });
   readonly orderWriterPersisted = new Counter({ name: 'sellout_order_writer_events_total', help: 'Order events applied to the database by type', labelNames: ['type'] as const, registers: [this.registry] });

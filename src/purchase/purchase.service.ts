@@ -33,6 +33,8 @@ export interface PurchaseResult {
   replayed: boolean;
 }
 
+const NO_LABELS: readonly string[] = [];
+
 /** Outcome label of the purchase metric for an accepted purchase (the rest use their error code). */
 const ACCEPTED = 'CREATED';
 
@@ -68,8 +70,8 @@ export class PurchaseService implements OnModuleInit {
       else if (isInfrastructureError(error)) outcomeLabel = ErrorCode.Unavailable;
       throw error;
     } finally {
-      this.metrics.purchaseOutcomes.inc({ code: outcomeLabel });
-      this.metrics.purchaseLatency.observe((performance.now() - started) / 1000);
+      this.metrics.purchaseOutcomes.inc([outcomeLabel]);
+      this.metrics.purchaseLatency.observe(NO_LABELS, (performance.now() - started) / 1000);
     }
   }
 
