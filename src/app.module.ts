@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AuthModule } from './auth/auth.module';
 import { Clock } from './common/clock';
@@ -26,11 +26,19 @@ export interface AppOverrides {
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
-/** The request id: the caller's `x-request-id` when it is sane, a new UUID otherwise. */
+/** 48 random bits naming this process in the ids it makes, so ids of different processes never meet. */
+const PROCESS_TAG = randomBytes(6).toString('base64url');
+let requestCount = 0;
+
+/**
+ * The request id: the caller's `x-request-id` when it is sane, else this process's tag and a counter
+ * (`Zx3k9Qa_-2s`): unique, and cheaper than a random UUID on every request of a stampede.
+ */
 export function requestIdOf(request: IncomingMessage): string {
   const header = request.headers['x-request-id'];
   if (typeof header === 'string' && REQUEST_ID.test(header)) return header;
-  return randomUUID();
+  requestCount += 1;
+  return `${PROCESS_TAG}-${requestCount.toString(36)}`;
 }
 
 @Module({})

@@ -42,6 +42,10 @@ describe('The request pipeline', () => {
     const given = await app.request(method, url, { token, headers: { 'x-request-id': 'trace-42' } });
     expect(given.headers['x-request-id']).toBe('trace-42');
     const insane = await app.request(method, url, { token, headers: { 'x-request-id': 'no spaces allowed' } });
-    expect(insane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const again = await app.request(method, url, { token });
+    // The service's own ids: this process's tag, then a counter; never the same twice.
+    expect(insane.headers['x-request-id']).toMatch(/^[\w-]{8}-[0-9a-z]+$/);
+    expect(again.headers['x-request-id']).toMatch(/^[\w-]{8}-[0-9a-z]+$/);
+    expect(again.headers['x-request-id']).not.toBe(insane.headers['x-request-id']);
   });
 });
