@@ -1,4 +1,5 @@
 import Redis, { RedisOptions } from 'ioredis';
+import { enforceCommandTimeout } from './command-timeout';
 import { defineScripts } from './lua-scripts';
 import { coalesceWrites } from './write-coalescing';
 
@@ -11,20 +12,22 @@ import { coalesceWrites } from './write-coalescing';
  * with the offline queue disabled, commands issued right after a Redis restart kept failing with
  * "Stream isn't writeable" although the client reported ready (see test/reservations-redis-down).
  */
-export function redisOptions(commandTimeoutMs: number): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: 5000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-  };
-}
+const HOT_PATH_OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5000,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+};
 
+/**
+ * The client, with `commandTimeoutMs` enforced by one watchdog rather than ioredis's timer per command
+ * (`command-timeout.ts`). Its duplicates get ioredis's own `commandTimeout` if they pass one.
+ */
 export async function createRedisClient(url: string, commandTimeoutMs: number, name: string): Promise<Redis> {
-  const client = new Redis(url, { ...redisOptions(commandTimeoutMs), connectionName: name });
+  const client = new Redis(url, { ...HOT_PATH_OPTIONS, connectionName: name });
   defineScripts(client);
+  enforceCommandTimeout(client, commandTimeoutMs);
   coalesceWrites(client);
   // Without this listener ioredis prints every reconnect failure as an unhandled error event.
   client.on('error', () => undefined);
