@@ -4,8 +4,26 @@ import { DatabaseService } from '../database/database.service';
 import { OrderEntity, OrderStatus } from './order.entity';
 import { OrderRecord } from './order-record';
 
-/** Rows per INSERT: 14 columns × 1,000 stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
-const INSERT_CHUNK = 1000;
+/**
+ * Rows per INSERT, largest first: a batch is split into powers of two (300 = 256 + 32 + 8 + 4), so every
+ * INSERT is one of ten texts, compiled once by SQLite and then reused from the driver's statement cache.
+ * With a statement per batch length, compiling them cost about an eighth of the writer's database time.
+ * 14 columns × 512 rows stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+ */
+const CHUNK_SIZES = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/** The INSERT sizes a batch of `rows` is written in. */
+export function insertChunkSizes(rows: number): number[] {
+  const sizes: number[] = [];
+  let left = rows;
+  for (const size of CHUNK_SIZES) {
+    while (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+  }
+  return sizes;
+}
 
 export type FinalStatus = Exclude<OrderStatus, 'pending_payment'>;
 
@@ -21,25 +39,35 @@ export class OrdersRepository {
    * database's own work per row while the writer kept up with a sell-out.
    */
   async insertIgnoringDuplicates(manager: EntityManager, orders: OrderRecord[]): Promise<void> {
-    const { columns, tablePath } = manager.connection.getMetadata(OrderEntity);
+    const { columns } = manager.connection.getMetadata(OrderEntity);
+    let start = 0;
+    for (const size of insertChunkSizes(orders.length)) {
+      const parameters: unknown[] = [];
+      for (let index = start; index < start + size; index++) {
+        const row: OrderEntity = { ...orders[index], updatedAt: orders[index].createdAt };
+        for (const column of columns) parameters.push(column.getEntityValue(row, true) ?? null);
+      }
+      await manager.query(this.insertSql(manager, size), parameters);
+      start += size;
+    }
+  }
+
+  private readonly insertSqlBySize = new Map<string, string>();
+
+  /** `INSERT INTO orders (…) VALUES (…), … ON CONFLICT DO NOTHING` for `rows` rows, made once per size. */
+  private insertSql(manager: EntityManager, rows: number): string {
     const { driver } = manager.connection;
     const postgres = driver.options.type === 'postgres';
-    const columnList = columns.map((column) => driver.escape(column.databaseName)).join(', ');
-    for (let start = 0; start < orders.length; start += INSERT_CHUNK) {
-      const chunk = orders.slice(start, start + INSERT_CHUNK);
-      const parameters: unknown[] = [];
-      const tuples: string[] = [];
-      for (const order of chunk) {
-        const row: OrderEntity = { ...order, updatedAt: order.createdAt };
-        const placeholders: string[] = [];
-        for (const column of columns) {
-          parameters.push(column.getEntityValue(row, true) ?? null);
-          placeholders.push(postgres ? `$${parameters.length}` : '?');
-        }
-        tuples.push(`(${placeholders.join(', ')})`);
-      }
-      await manager.query(`INSERT INTO ${driver.escape(tablePath)} (${columnList}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, parameters);
+    const key = `${driver.options.type}:${rows}`;
+    let sql = this.insertSqlBySize.get(key);
+    if (sql === undefined) {
+      const { columns, tablePath } = manager.connection.getMetadata(OrderEntity);
+      const columnList = columns.map((column) => driver.escape(column.databaseName)).join(', ');
+      const tuples = Array.from({ length: rows }, (_, row) => `(${columns.map((_column, index) => (postgres ? `$${row * columns.length + index + 1}` : '?')).join(', ')})`);
+      sql = `INSERT INTO ${driver.escape(tablePath)} (${columnList}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
+      this.insertSqlBySize.set(key, sql);
     }
+    return sql;
   }
 
   /**
