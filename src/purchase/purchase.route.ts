@@ -38,7 +38,10 @@ export class PurchaseRoute implements OnModuleInit {
       try {
         const user = authenticate(this.tokens, request.headers.authorization);
         const input = parsePurchaseInput(request.params.saleId, request.body, request.headers['idempotency-key']);
-        attempt = { saleId: input.saleId, userId: user.userId, ip: request.ip, quantity: input.quantity, fcode: input.fcode, idempotencyKey: input.idempotencyKey };
+        // Only the F-code brake needs the caller's address; behind a trusted proxy, working it out means
+        // parsing X-Forwarded-For, so plain purchases skip it.
+        const ip = input.fcode === undefined ? '' : request.ip;
+        attempt = { saleId: input.saleId, userId: user.userId, ip, quantity: input.quantity, fcode: input.fcode, idempotencyKey: input.idempotencyKey };
       } catch (error) {
         replyWithError(error, request, reply);
         return;

@@ -20,7 +20,7 @@ import { SoldOutCache } from './sold-out-cache';
 export interface PurchaseRequest {
   saleId: string;
   userId: string;
-  /** The caller's address, for the F-code brute-force brake. */
+  /** The caller's address, for the F-code brute-force brake (empty for a purchase without an F-code). */
   ip: string;
   quantity: number;
   fcode?: string;
