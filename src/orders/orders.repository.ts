@@ -30,6 +30,9 @@ export type FinalStatus = Exclude<OrderStatus, 'pending_payment'>;
 /** The `orders` table. Writes take the caller's transaction manager (see DatabaseService.transaction). */
 @Injectable()
 export class OrdersRepository {
+  /** The INSERT text for each database kind and chunk size, made once. */
+  private readonly insertSqlBySize = new Map<string, string>();
+
   constructor(private readonly database: DatabaseService) {}
 
   /**
@@ -51,8 +54,6 @@ export class OrdersRepository {
       start += size;
     }
   }
-
-  private readonly insertSqlBySize = new Map<string, string>();
 
   /** `INSERT INTO orders (…) VALUES (…), … ON CONFLICT DO NOTHING` for `rows` rows, made once per size. */
   private insertSql(manager: EntityManager, rows: number): string {
