@@ -1,5 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
@@ -93,8 +94,11 @@ async function answers(url: string): Promise<string | undefined> {
   }
 }
 
-/** REDIS_URL when it answers; otherwise a private redis-server (no persistence) on a free port. */
-export async function obtainRedis(redisUrl: string | undefined, log: (line: string) => void): Promise<RedisHandle> {
+/**
+ * REDIS_URL when it answers; otherwise a private redis-server on a free port, persisting as `persistence`
+ * says (its files in `dir`), with one replica of its own when `withReplica`.
+ */
+export async function obtainRedis(redisUrl: string | undefined, log: (line: string) => void, persistence: string[] = ['--appendonly', 'no'], dir = tmpdir(), withReplica = false): Promise<RedisHandle> {
   if (redisUrl) {
     const version = await answers(redisUrl);
     if (version) {
@@ -104,8 +108,30 @@ export async function obtainRedis(redisUrl: string | undefined, log: (line: stri
     log(`REDIS_URL ${redisUrl} does not answer; starting a private redis-server`);
   }
   if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not on PATH and no REDIS_URL answers (Debian/Ubuntu: apt-get install redis-server)');
+  const master = await startRedisChild(['--dir', dir, ...persistence]);
+  log(`started a private Redis ${master.version} on port ${master.port} (${persistence.join(' ')})`);
+  if (!withReplica) return { url: master.url, private: true, version: master.version, stop: () => stopChild(master.child) };
+  const replicaDir = join(dir, 'replica');
+  mkdirSync(replicaDir, { recursive: true });
+  const replica = await startRedisChild(['--dir', replicaDir, '--appendonly', 'no', '--replicaof', '127.0.0.1', String(master.port)]);
+  const probe = new Redis(replica.url, { lazyConnect: true });
+  try {
+    await probe.connect();
+    const deadline = Date.now() + 10_000;
+    while (!/master_link_status:up/.test(await probe.info('replication'))) {
+      if (Date.now() > deadline) throw new Error('the private Redis replica did not sync within 10 s');
+      await sleep(50);
+    }
+  } finally {
+    probe.disconnect();
+  }
+  log(`started its replica on port ${replica.port}`);
+  return { url: master.url, private: true, version: master.version, stop: async () => void (await Promise.all([stopChild(replica.child), stopChild(master.child)])) };
+}
+
+async function startRedisChild(args: string[]): Promise<{ child: ChildProcess; port: number; url: string; version: string }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--loglevel', 'warning', ...args], { stdio: 'ignore' });
   children.add(child);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
@@ -114,8 +140,7 @@ export async function obtainRedis(redisUrl: string | undefined, log: (line: stri
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
     await sleep(50);
   }
-  log(`started a private Redis ${version} on port ${port}`);
-  return { url, private: true, version, stop: () => stopChild(child) };
+  return { child, port, url, version };
 }
 
 export interface ChildHandle {

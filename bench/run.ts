@@ -11,7 +11,7 @@ import { ChildHandle, ensureBuilt, obtainRedis, sleep, snapshotDist, startBaseli
 import { CpuProfile, summarizeProfile } from './profile-summary';
 import { renderReport } from './report';
 import { SellOutLoad } from './sell-out';
-import { benchSettings, BenchSettings } from './settings';
+import { benchSettings, BenchSettings, redisPersistenceArgs, serviceDurability } from './settings';
 import { spread } from './statistics';
 import { aggregateRuns, evaluateTargets, failuresOf, medianRun, oneLineSummary, runLine } from './summary';
 import { distinctIndexes, mintToken } from './tokens';
@@ -214,9 +214,9 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const serviceLog = join(resultsDir, `${stamp}-${mode}-service.log`);
-  const redisHandle = await obtainRedis(settings.redisUrl, log);
   const scratch = join(tmpdir(), `sellout-bench-${stamp}`);
   mkdirSync(scratch, { recursive: true });
+  const redisHandle = await obtainRedis(settings.redisUrl, log, redisPersistenceArgs(settings.durability), scratch, settings.durability.startsWith('replicas'));
   const databaseUrl = settings.databaseUrl ?? `sqlite:${join(scratch, 'sellout.sqlite')}`;
   const jwtSecret = randomBytes(24).toString('hex');
   const cpuProfileFile = settings.cpuProfile ? join(resultsDir, `${stamp}-${mode}-service.cpuprofile`) : undefined;
@@ -226,6 +226,7 @@ async function main(): Promise<number> {
   const serviceEnv = {
     NODE_ENV: 'production',
     REDIS_URL: redisHandle.url,
+    REDIS_DURABILITY: serviceDurability(settings.durability),
     DATABASE_URL: databaseUrl,
     DATA_DIR: scratch,
     JWT_SECRET: jwtSecret,
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
   };
   const service = await startService(distDir, serviceEnv, serviceLog, cpuProfileFile);
   const worker = settings.writer === 'process' ? await startWorker(distDir, serviceEnv, join(resultsDir, `${stamp}-${mode}-worker.log`)) : undefined;
-  log(`service pid ${service.pid} at ${service.url} (${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, order writer ${worker ? `in its own process, pid ${worker.pid}` : settings.writer === 'thread' ? 'on its own thread in the service' : "on the service's event loop"}, log ${serviceLog})`);
+  log(`service pid ${service.pid} at ${service.url} (REDIS_DURABILITY=${serviceDurability(settings.durability)}, ${settings.databaseUrl ? 'DATABASE_URL' : 'embedded database'}, order writer ${worker ? `in its own process, pid ${worker.pid}` : settings.writer === 'thread' ? 'on its own thread in the service' : "on the service's event loop"}, log ${serviceLog})`);
 
   const redis = new Redis(redisHandle.url);
   const tag = runTag();

@@ -7,6 +7,25 @@ import type { BenchMode } from './types';
  * by a baseline sell-out, no polling, no HTML), `smoke` a few-seconds version for CI (`npm run
  * bench:smoke`).
  */
+/**
+ * How the benchmark's private Redis persists, and the service's REDIS_DURABILITY to match: `none`; an
+ * append-only file synced every second or on every write; or one replica that every answer `WAIT`s for.
+ */
+export const BENCH_DURABILITIES = ['none', 'aof-everysec', 'aof-always', 'replicas:1'] as const;
+export type BenchDurability = (typeof BENCH_DURABILITIES)[number];
+
+/** REDIS_DURABILITY of the service for a benchmark durability. */
+export function serviceDurability(durability: BenchDurability): string {
+  return durability.startsWith('aof') ? 'aof' : durability;
+}
+
+/** redis-server arguments of the benchmark's private Redis for a benchmark durability. */
+export function redisPersistenceArgs(durability: BenchDurability): string[] {
+  if (durability === 'aof-everysec') return ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+  if (durability === 'aof-always') return ['--appendonly', 'yes', '--appendfsync', 'always'];
+  return ['--appendonly', 'no'];
+}
+
 export interface BenchSettings {
   mode: BenchMode;
   stock: number;
@@ -43,6 +62,8 @@ export interface BenchSettings {
    * (`npm run start:worker`).
    */
   writer: 'thread' | 'inline' | 'process';
+  /** BENCH_DURABILITY: how Redis persists and what the service's answers wait for. */
+  durability: BenchDurability;
 }
 
 const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean; baselineEachRun: boolean }> = {
@@ -84,5 +105,6 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     cpuProfile: envBool(env, 'BENCH_CPU_PROFILE', false),
     distDir: envString(env, 'BENCH_DIST_DIR', 'dist'),
     writer: envChoice(env, 'BENCH_WRITER', ['thread', 'inline', 'process'] as const, 'thread'),
+    durability: envChoice(env, 'BENCH_DURABILITY', BENCH_DURABILITIES, 'none'),
   };
 }

@@ -132,6 +132,8 @@ async function ensureRedis() {
     if (!stopping) fail(`the private redis-server stopped unexpectedly (${signal ?? `exit ${code}`})`);
   });
   env.REDIS_URL = `redis://127.0.0.1:${redisPort}`;
+  // The private Redis keeps an append-only file, so the service may promise that durability.
+  env.REDIS_DURABILITY = env.REDIS_DURABILITY || 'aof';
   const deadline = Date.now() + 10_000;
   while (!(await redisAnswers(env.REDIS_URL))) {
     if (Date.now() > deadline) fail('the private redis-server did not answer within 10 s');

@@ -105,6 +105,13 @@ describe('POST /api/sales/:saleId/purchase when Redis is unreachable', () => {
     const before = await snapshot();
 
     redis.kill();
+    // Once the service knows the connection is gone, a purchase is refused before anything is sent: that
+    // is "nothing changed". (A purchase already written to the dying connection may have run; it is
+    // answered OUTCOME_UNKNOWN instead — see truthful-answers.e2e-spec.ts.)
+    for (const deadline = Date.now() + 10_000; app.redis.status === 'ready'; ) {
+      if (Date.now() > deadline) throw new Error('the app did not notice that Redis went away');
+      await sleep(10);
+    }
     const attempts = await Promise.all([purchase(app, sale.id, buyers[1]), purchase(app, sale.id, buyers[1], { idempotencyKey: 'during-outage' })]);
     for (const response of attempts) {
       expect(response.status).toBe(503);
@@ -116,7 +123,7 @@ describe('POST /api/sales/:saleId/purchase when Redis is unreachable', () => {
 
     await redis.start();
     const deadline = Date.now() + 15_000;
-    while (app.redis.status !== 'ready') {
+    while ((app.redis.status as string) !== 'ready') {
       if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis');
       await sleep(50);
     }

@@ -137,4 +137,23 @@ describe(loadConfig.name, () => {
   it('puts the variable names in the error message that stops the process', () => {
     expect(() => loadConfig({ PORT: 'x' })).toThrow(/Invalid configuration:[\s\S]*PORT/);
   });
+
+  describe('REDIS_DURABILITY', () => {
+    it('is none outside production and aof in production unless chosen', () => {
+      expect(loadConfig({}).redisDurability).toEqual({ mode: 'none' });
+      expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets }).redisDurability).toEqual({ mode: 'aof' });
+    });
+
+    it('lets production choose none explicitly', () => {
+      expect(loadConfig({ NODE_ENV: 'production', REDIS_DURABILITY: 'none', ...productionSecrets }).redisDurability).toEqual({ mode: 'none' });
+    });
+
+    it('reads replicas:N', () => {
+      expect(loadConfig({ REDIS_DURABILITY: 'replicas:2' }).redisDurability).toEqual({ mode: 'replicas', replicas: 2 });
+    });
+
+    it.each(['fsync', 'replicas', 'replicas:0', 'replicas:17', 'replicas:x', 'AOF'])('refuses %j and names the variable', (value) => {
+      expect(problemsOf({ REDIS_DURABILITY: value })).toEqual([expect.stringContaining('REDIS_DURABILITY')]);
+    });
+  });
 });

@@ -10,6 +10,13 @@ export type DatabaseConfig =
   | { kind: 'postgres'; url: string }
   | { kind: 'sqlite'; file: string };
 
+/**
+ * What a `201`/`200` waits for before it is sent: `aof` — Redis logs every write to its append-only file
+ * (checked at boot; how often it reaches the disk is Redis's `appendfsync`); `replicas` — Redis `WAIT`s
+ * until that many replicas have the write; `none` — an acknowledged write is lost if Redis loses its memory.
+ */
+export type RedisDurability = { mode: 'aof' } | { mode: 'replicas'; replicas: number } | { mode: 'none' };
+
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -23,6 +30,9 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
   redisCommandTimeoutMs: number;
+  /** How long an unanswered change is sent again (a replay) to learn its outcome before OUTCOME_UNKNOWN. */
+  redisOutcomeProbeMs: number;
+  redisDurability: RedisDurability;
   orderWriter: { enabled: boolean; thread: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
@@ -123,6 +133,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
+    redisOutcomeProbeMs: read.integer('REDIS_OUTCOME_PROBE_MS', 3000, 0, 600000),
+    redisDurability: readRedisDurability(read, production),
     orderWriter: {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
       thread: read.boolean('ORDER_WRITER_THREAD', true),
@@ -148,6 +160,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * REDIS_DURABILITY: `aof` in production unless chosen otherwise, so that a production deployment never
+ * runs without persistence by accident; `none` elsewhere, where a throwaway Redis is the norm.
+ */
+function readRedisDurability(read: EnvReader, production: boolean): RedisDurability {
+  const value = read.raw('REDIS_DURABILITY');
+  if (value === undefined) return production ? { mode: 'aof' } : { mode: 'none' };
+  if (value === 'aof' || value === 'none') return { mode: value };
+  const replicas = /^replicas:(\d+)$/.exec(value);
+  if (replicas && Number(replicas[1]) >= 1 && Number(replicas[1]) <= 16) return { mode: 'replicas', replicas: Number(replicas[1]) };
+  read.problems.push(`REDIS_DURABILITY must be aof, none, or replicas:N with N from 1 to 16 (got "${value}")`);
+  return { mode: 'none' };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { runScript } from '../redis/lua-scripts';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { runScriptAtMostOnce } from '../redis/command-outcome';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { orderFromJson, OrderRecord } from './order-record';
@@ -58,6 +60,8 @@ export interface ReleaseRequest {
   now: number;
   /** The caller in `cancel` mode (only the owner may cancel). */
   userId?: string;
+  /** A fresh id naming a cancel request, so that a resend of it is a replay; '' for the sweeper. */
+  releaseId?: string;
   /** The order's F-code hash if the caller already read it; read from Redis otherwise. */
   fcodeHash?: string;
 }
@@ -74,18 +78,29 @@ export type ReleaseOutcome =
 
 type ScriptReply = [string, ...(string | number)[]];
 
-/** The one door to the order lifecycle scripts: builds their keys and arguments and types their replies. */
+/**
+ * The one door to the order lifecycle scripts: builds their keys and arguments and types their replies.
+ * Each script replays a second run of the same attempt (payment attempt id, cancel id), so an unanswered
+ * call is sent again to learn what it did; OutcomeUnknownError when Redis stays silent.
+ */
 @Injectable()
 export class OrderLifecycleGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private run(name: string, keys: string[], args: (string | number)[], what: string): Promise<ScriptReply> {
+    return runScriptAtMostOnce<ScriptReply>(this.redis, name, keys, args, this.config.redisOutcomeProbeMs, what);
+  }
 
   async beginPayment(attempt: BeginPaymentAttempt): Promise<BeginPaymentOutcome> {
     const keys = RedisKeys.forSale(attempt.saleId);
-    const [outcome, ...values] = await runScript<ScriptReply>(
-      this.redis,
+    const [outcome, ...values] = await this.run(
       'pay-order',
       [keys.order(attempt.orderId), keys.deadlines, keys.idempotency(PAY_IDEMPOTENCY_SCOPE, attempt.userId, attempt.idempotencyKey ?? '')],
       [attempt.orderId, attempt.userId, attempt.now, attempt.attemptId, PAYMENT_LEASE_MS, attempt.idempotencyKey === undefined ? '' : attempt.fingerprint],
+      `The payment of order ${attempt.orderId}`,
     );
     switch (outcome) {
       case 'BEGUN':
@@ -108,11 +123,11 @@ export class OrderLifecycleGateway {
 
   async settlePayment(request: SettlePaymentRequest): Promise<SettlePaymentOutcome> {
     const keys = RedisKeys.forSale(request.saleId);
-    const [outcome, ...values] = await runScript<ScriptReply>(
-      this.redis,
+    const [outcome, ...values] = await this.run(
       'settle-payment',
       [keys.sale, keys.order(request.orderId), keys.deadlines, keys.events, keys.idempotency(PAY_IDEMPOTENCY_SCOPE, request.userId, request.idempotencyKey ?? '')],
       [request.orderId, request.attemptId, request.now, request.result, request.idempotencyKey === undefined ? '' : request.fingerprint, PAY_IDEMPOTENCY_TTL_MS, request.reference],
+      `Recording the payment of order ${request.orderId}`,
     );
     switch (outcome) {
       case 'PAID':
@@ -165,11 +180,11 @@ export class OrderLifecycleGateway {
 
   private runRelease(request: ReleaseRequest, fcodeHash: string): Promise<ScriptReply> {
     const keys = RedisKeys.forSale(request.saleId);
-    return runScript<ScriptReply>(
-      this.redis,
+    return this.run(
       'release-order',
       [keys.sale, keys.buyers, keys.order(request.orderId), keys.deadlines, keys.events, keys.fcode(fcodeHash)],
-      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, RedisKeys.soldOutChannel],
+      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, RedisKeys.soldOutChannel, request.releaseId ?? ''],
+      `The ${request.mode === 'cancel' ? 'cancellation' : 'expiry'} of order ${request.orderId}`,
     );
   }
 }

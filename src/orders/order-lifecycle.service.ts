@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
-import { isInfrastructureError } from '../common/errors/infrastructure-error';
+import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { SellException } from '../common/errors/sell.exception';
 import { saleIdOfOrder, ulid } from '../common/ids';
 import { DatabaseService } from '../database/database.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { RedisDurability } from '../redis/durability';
 import { ChargeResult, PAYMENT_PROVIDER, PaymentMethod, PaymentOutcome, PaymentProvider } from '../payments/payment-provider';
-import { BeginPaymentOutcome, OrderLifecycleGateway, ReleaseOutcome, SettlePaymentOutcome, SettlePaymentRequest } from './order-lifecycle.gateway';
+import { BeginPaymentOutcome, OrderLifecycleGateway, PAYMENT_LEASE_MS, ReleaseOutcome, SettlePaymentOutcome, SettlePaymentRequest } from './order-lifecycle.gateway';
 import { OrderEntity } from './order.entity';
 import { OrderRecord } from './order-record';
 
@@ -25,15 +26,21 @@ export interface PaymentResult {
   replayed: boolean;
 }
 
-/** Attempts at recording a successful charge before giving up (the money is taken by then). */
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_RETRY_DELAY_MS = 200;
+/** How often, and for how long, a settle whose outcome went unknown is sent again in the background. */
+const RECONCILE_INTERVAL_MS = 1_000;
+const RECONCILE_FOR_MS = PAYMENT_LEASE_MS + 60_000;
 
 /**
  * Pays and cancels orders. The live order is in Redis (`order:<id>`), so both work as soon as the
  * purchase has returned, before the order writer has stored it. A payment is two scripts around the
  * provider call: `pay-order.lua` takes a lease that keeps the sweeper and other attempts away, and
  * `settle-payment.lua` records the outcome. Expected refusals are values until they leave this service.
+ *
+ * Every answer is true whatever Redis does meanwhile. Each script replays a resend of the same attempt,
+ * so a lost reply is learnt by sending the call again (the gateway does); when Redis stays silent the
+ * answer is `503 OUTCOME_UNKNOWN`, never "nothing changed". A charge is refunded only when the settle of
+ * that very charge answered that the order moved on without it; a settle whose outcome stayed unknown is
+ * sent again in the background until it is known, and refunded then if it did not pay the order.
  */
 @Injectable()
 export class OrderLifecycleService {
@@ -45,6 +52,7 @@ export class OrderLifecycleService {
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly database: DatabaseService,
+    private readonly durability: RedisDurability,
   ) {}
 
   async pay(request: PaymentRequest): Promise<PaymentResult> {
@@ -58,8 +66,6 @@ export class OrderLifecycleService {
     if (begun.outcome !== 'BEGUN') throw beginRefusal(orderId, begun);
 
     const order = begun.order;
-    const finishAttempt = (result: SettlePaymentRequest['result'], reference: string) =>
-      this.settle({ saleId, orderId, userId, attemptId, now: this.clock.now(), result, reference, idempotencyKey: request.idempotencyKey, fingerprint });
 
     let charge: ChargeResult;
     try {
@@ -67,22 +73,46 @@ export class OrderLifecycleService {
     } catch (error) {
       this.logger.error({ err: error, orderId }, 'The payment provider failed; the order stays payable');
       // Ends the attempt without payment so the buyer may retry now rather than after the lease.
-      await finishAttempt('declined', '').catch((settleError: unknown) => this.logger.error({ err: settleError, orderId }, 'Could not end the failed payment attempt; its lease will run out'));
+      await this.gateway
+        .settlePayment({ saleId, orderId, userId, attemptId, now: this.clock.now(), result: 'declined', reference: '', idempotencyKey: request.idempotencyKey, fingerprint })
+        .catch((settleError: unknown) => this.logger.error({ err: settleError, orderId }, 'Could not end the failed payment attempt; its lease will run out'));
       throw SellException.unavailable('The payment provider');
     }
 
-    const settled = await finishAttempt(charge.ok ? 'paid' : 'declined', charge.ok ? charge.reference : '');
+    const settleRequest: SettlePaymentRequest = {
+      saleId,
+      orderId,
+      userId,
+      attemptId,
+      now: this.clock.now(),
+      result: charge.ok ? 'paid' : 'declined',
+      reference: charge.ok ? charge.reference : '',
+      idempotencyKey: request.idempotencyKey,
+      fingerprint,
+    };
+    let settled: SettlePaymentOutcome;
+    try {
+      settled = await this.gateway.settlePayment(settleRequest);
+    } catch (error) {
+      if (!charge.ok) {
+        // Nothing was charged; the attempt's lease runs out by itself and the order stays payable.
+        this.logger.warn({ err: error, orderId }, 'Could not end a declined payment attempt; its lease will run out');
+        throw declined(orderId, order.payBy, charge.reason);
+      }
+      // The money is taken and whether it paid the order is not known: find out later, refund only then.
+      this.logger.error({ err: error, orderId, reference: charge.reference }, 'A successful charge could not be recorded yet; settling it in the background');
+      this.reconcileLater(settleRequest, order);
+      if (error instanceof OutcomeUnknownError) throw error;
+      throw new OutcomeUnknownError(`Recording the payment of order ${orderId}`, error);
+    }
     switch (settled.outcome) {
       case 'PAID':
         this.metrics.orderTransitions.inc({ event: 'paid' });
+        if (this.durability.waitsForReplicas) await this.durability.confirm(`The payment of order ${orderId}`);
         return { order: settled.order, replayed: false };
       case 'DECLINED':
         this.metrics.orderTransitions.inc({ event: 'declined' });
-        throw new SellException(
-          ErrorCode.PaymentDeclined,
-          `The payment was declined; order ${orderId} still awaits payment until ${iso(settled.order.payBy)}`,
-          [{ field: 'payment', message: charge.ok ? 'declined' : charge.reason }],
-        );
+        throw declined(orderId, settled.order.payBy, charge.ok ? 'declined' : charge.reason);
       case 'LEASE_LOST': {
         // The charge outlived its lease and the order moved on (expired, or another attempt took it).
         if (charge.ok) await this.refund(orderId, order, charge.reference, `order became ${settled.status} while the charge was in flight`);
@@ -96,10 +126,11 @@ export class OrderLifecycleService {
 
   async cancel(orderId: string, userId: string): Promise<OrderRecord> {
     const saleId = this.saleIdOf(orderId);
-    const released = await this.gateway.release({ saleId, orderId, mode: 'cancel', now: this.clock.now(), userId });
+    const released = await this.gateway.release({ saleId, orderId, mode: 'cancel', now: this.clock.now(), userId, releaseId: ulid() });
     if (released.outcome === 'ORDER_NOT_FOUND') throw await this.orderOutsideRedis(orderId, userId);
     if (released.outcome !== 'RELEASED') throw releaseRefusal(orderId, released);
     this.metrics.orderTransitions.inc({ event: released.status });
+    if (this.durability.waitsForReplicas) await this.durability.confirm(`The cancellation of order ${orderId}`);
     if (released.status === 'expired') {
       throw new SellException(ErrorCode.OrderExpired, `Order ${orderId} was not paid by ${iso(released.order.payBy)} and has expired; its units went back on sale`);
     }
@@ -113,21 +144,23 @@ export class OrderLifecycleService {
   }
 
   /**
-   * Recording a taken charge matters more than answering fast: a brief Redis hiccup is retried so the
-   * buyer is not left with money taken and an order that later expires.
+   * Sends a settle whose outcome went unknown again until Redis answers it (a resend is a replay, so
+   * this cannot pay twice), then refunds the charge if it did not pay the order. In memory: a process
+   * that dies meanwhile leaves the charge to be reconciled by its reference, which the log names.
    */
-  private async settle(request: SettlePaymentRequest): Promise<SettlePaymentOutcome> {
-    for (let attempt = 1; ; attempt += 1) {
+  private reconcileLater(request: SettlePaymentRequest, order: OrderRecord): void {
+    const giveUpAt = Date.now() + RECONCILE_FOR_MS;
+    const attempt = async () => {
       try {
-        return await this.gateway.settlePayment(request);
+        const settled = await this.gateway.settlePayment(request);
+        if (settled.outcome === 'LEASE_LOST') await this.refund(request.orderId, order, request.reference, `order became ${settled.status} while the charge was in flight`);
+        else this.logger.log({ orderId: request.orderId, reference: request.reference }, `The charge's settle is known now: ${settled.outcome}`);
       } catch (error) {
-        if (!isInfrastructureError(error) || attempt >= SETTLE_ATTEMPTS) {
-          if (request.result === 'paid') this.logger.error({ err: error, orderId: request.orderId, reference: request.reference }, 'A successful charge could not be recorded; reconcile it by its reference');
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_DELAY_MS * attempt));
+        if (Date.now() < giveUpAt) setTimeout(() => void attempt(), RECONCILE_INTERVAL_MS).unref();
+        else this.logger.error({ err: error, orderId: request.orderId, reference: request.reference }, 'A charge could not be settled in time; reconcile it by its reference');
       }
-    }
+    };
+    setTimeout(() => void attempt(), RECONCILE_INTERVAL_MS).unref();
   }
 
   private async refund(orderId: string, order: OrderRecord, reference: string, reason: string): Promise<void> {
@@ -177,6 +210,10 @@ function notPending(orderId: string, status: string): SellException {
 
 function inProgress(orderId: string, payingUntil: number): SellException {
   return new SellException(ErrorCode.OrderNotPending, `A payment for order ${orderId} is in progress; check the order again shortly (at the latest after ${iso(payingUntil)})`);
+}
+
+function declined(orderId: string, payBy: number, reason: string): SellException {
+  return new SellException(ErrorCode.PaymentDeclined, `The payment was declined; order ${orderId} still awaits payment until ${iso(payBy)}`, [{ field: 'payment', message: reason }]);
 }
 
 function expired(orderId: string, payBy: number): SellException {

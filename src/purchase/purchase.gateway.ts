@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { orderFromJson, OrderRecord } from '../orders/order-record';
-import { runScript } from '../redis/lua-scripts';
+import { runScriptAtMostOnce } from '../redis/command-outcome';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
@@ -41,14 +43,21 @@ export function purchaseFingerprint(attempt: Pick<PurchaseAttempt, 'userId' | 'q
   return JSON.stringify([attempt.userId, attempt.quantity, attempt.fcodeHash ?? '']);
 }
 
-/** The one door to `purchase.lua`: builds its keys and arguments and types its reply. */
+/**
+ * The one door to `purchase.lua`: builds its keys and arguments and types its reply. A purchase is
+ * carried out at most once: the script replays a second run with the same order id, so an unanswered
+ * call is sent again to learn what it did (OutcomeUnknownError when Redis stays silent).
+ */
 @Injectable()
 export class PurchaseGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async purchase(attempt: PurchaseAttempt): Promise<PurchaseOutcome> {
     const keys = RedisKeys.forSale(attempt.saleId);
-    const reply = await runScript<ScriptReply>(
+    const reply = await runScriptAtMostOnce<ScriptReply>(
       this.redis,
       'purchase',
       [
@@ -72,6 +81,8 @@ export class PurchaseGateway {
         IDEMPOTENCY_TTL_MS,
         attempt.saleId,
       ],
+      this.config.redisOutcomeProbeMs,
+      'The purchase',
     );
     return parseReply(reply);
   }

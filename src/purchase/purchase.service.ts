@@ -12,6 +12,8 @@ import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
 import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRecord } from '../orders/order-record';
+import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
+import { RedisDurability } from '../redis/durability';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
@@ -50,6 +52,7 @@ export class PurchaseService implements OnModuleInit {
     private readonly fcodeLimiter: FcodeAttemptLimiter,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly durability: RedisDurability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {}
@@ -67,6 +70,7 @@ export class PurchaseService implements OnModuleInit {
       return result;
     } catch (error) {
       if (error instanceof SellException) outcomeLabel = error.code;
+      else if (error instanceof OutcomeUnknownError) outcomeLabel = ErrorCode.OutcomeUnknown;
       else if (isInfrastructureError(error)) outcomeLabel = ErrorCode.Unavailable;
       throw error;
     } finally {
@@ -108,6 +112,7 @@ export class PurchaseService implements OnModuleInit {
     });
     if (fcodeHash !== undefined && outcome.outcome !== 'FCODE_INVALID') await this.fcodeLimiter.releaseAttempt(userId, request.ip);
     if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
+      if (this.durability.waitsForReplicas) await this.durability.confirm(`The purchase (order ${outcome.order.id})`);
       return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
     }
     if (outcome.outcome === 'SOLD_OUT') {

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { Command } from 'ioredis';
+import { markNeverSent } from './command-outcome';
 
 type SendCommand = Redis['sendCommand'];
 
@@ -43,10 +44,29 @@ export function enforceCommandTimeout(client: Redis, timeoutMs: number): void {
     }
   };
 
+  // A connection that closes takes the answers of the commands written to it along: each of them may or
+  // may not have run. They fail now, as sent-and-unanswered, rather than being sent again after the
+  // reconnect (the client is built with `autoResendUnfulfilledCommands` off) or waiting out the timeout.
+  client.on('close', () => {
+    for (let index = head; index < waiting.length; index += 1) {
+      const command = waiting[index];
+      if (command && !command.isResolved) command.reject(new Error('Connection is closed.'));
+    }
+  });
+
   const send: SendCommand = client.sendCommand.bind(client);
   client.sendCommand = ((command, stream) => {
+    // A command refused while it is being handed over (connection down, no offline queue) never reached
+    // Redis: its error says so, so that callers can tell "nothing changed" from "may have changed".
+    const reject = command.reject;
+    let handedOver = false;
+    command.reject = (error: Error) => {
+      if (!handedOver) markNeverSent(error);
+      reject(error);
+    };
     const result = send(command, stream);
-    // A command refused at once (connection down, no offline queue) is already settled.
+    handedOver = true;
+    // A command refused at once is already settled.
     if (!command.isResolved) {
       waiting.push(command);
       sentAt.push(Date.now());

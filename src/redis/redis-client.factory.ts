@@ -16,6 +16,10 @@ const HOT_PATH_OPTIONS: RedisOptions = {
   lazyConnect: true,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
+  // A command written to a connection that then closed may have run. Sending it again on the next
+  // connection would carry it out twice; instead it fails as unanswered (`command-timeout.ts`) and the
+  // caller learns its outcome by an idempotent resend (`command-outcome.ts`).
+  autoResendUnfulfilledCommands: false,
   connectTimeout: 5000,
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
 };

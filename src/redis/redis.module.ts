@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { RedisDurability } from './durability';
 import { createRedisClient, createSubscriber } from './redis-client.factory';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
 
@@ -10,8 +11,9 @@ import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
   providers: [
     { provide: REDIS_CLIENT, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedisClient(config.redisUrl, config.redisCommandTimeoutMs, 'sellout') },
     { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createSubscriber(config.redisUrl, 'sellout-sub') },
+    RedisDurability,
   ],
-  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER],
+  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER, RedisDurability],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(

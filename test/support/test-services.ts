@@ -26,12 +26,12 @@ export interface RedisServerHandle {
  * Starts a private redis-server (no persistence) on a free port, so tests never touch a developer's
  * Redis. Fails with an install hint when redis-server is not on PATH.
  */
-export async function startRedisServer(): Promise<RedisServerHandle> {
+export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServerHandle> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not on PATH. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.');
   }
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore', detached: true });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...extraArgs], { stdio: 'ignore', detached: true });
   child.unref();
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10000;

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { ErrorCode } from './error-code';
+import { OutcomeUnknownError } from './outcome-unknown.error';
 import { isInfrastructureError } from './infrastructure-error';
 import { ErrorDetail, SellException } from './sell.exception';
 
@@ -37,6 +38,13 @@ function codeForStatus(status: number): ErrorCode {
 export function toErrorResponse(error: unknown, requestId?: string): ErrorResponse {
   if (error instanceof SellException) {
     return { body: { statusCode: error.statusCode, code: error.code, message: error.message, details: error.details, requestId }, headers: error.headers, unexpected: false };
+  }
+  if (error instanceof OutcomeUnknownError) {
+    return {
+      body: { statusCode: 503, code: ErrorCode.OutcomeUnknown, message: `${error.message}. Retry with the same Idempotency-Key, or read the order, to learn the outcome`, details: [], requestId },
+      headers: { 'retry-after': '1' },
+      unexpected: false,
+    };
   }
   if (isInfrastructureError(error)) {
     return {

@@ -25,6 +25,7 @@ export enum ErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   RateLimited = 'RATE_LIMITED',
   Unavailable = 'UNAVAILABLE',
+  OutcomeUnknown = 'OUTCOME_UNKNOWN',
   Internal = 'INTERNAL',
 }
 
@@ -64,6 +65,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.Unavailable:
+    case ErrorCode.OutcomeUnknown:
       return 503;
     case ErrorCode.Internal:
       return 500;

@@ -17,6 +17,8 @@
 -- ARGV[5]  lease length in ms
 -- ARGV[6]  request fingerprint, or '' when the request has no Idempotency-Key (must not contain '\n')
 --
+-- A second run of the same attempt (a resend after a lost reply) finds its own lease and answers BEGUN again.
+--
 -- Returns an array whose first element is the outcome:
 --   {'BEGUN', orderJson}               the lease is ours: charge orderJson.amountCents, then settle
 --   {'REPLAYED', orderJson}            this Idempotency-Key already paid this order: the paid order, unchanged
@@ -38,7 +40,7 @@ local function hashToJson(key)
   return cjson.encode(fields)
 end
 
-local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil')
+local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil', 'payingAttempt')
 if not order[1] then return {'ORDER_NOT_FOUND'} end
 if order[1] ~= userId then return {'FORBIDDEN'} end
 
@@ -55,6 +57,7 @@ if fingerprint ~= '' then
 end
 
 local status, payBy, payingUntil = order[2], tonumber(order[3]), tonumber(order[4] or '0') or 0
+if status == 'paying' and order[5] == attemptId then return {'BEGUN', hashToJson(orderKey)} end
 if status == 'expired' then return {'ORDER_EXPIRED', payBy} end
 if status == 'paying' then
   -- A lease that has run out belongs to an attempt that died (or hangs): a new attempt may take over.

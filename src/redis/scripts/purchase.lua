@@ -20,8 +20,12 @@
 -- ARGV[7]  idempotency TTL in ms
 -- ARGV[8]  saleId
 --
+-- A second run with the same orderId (a resend after a lost reply) replays the first: it answers CREATED
+-- with the order that run created and changes nothing, so one request never makes two orders.
+--
 -- Returns an array whose first element is the outcome:
---   {'CREATED', orderJson}          accepted; orderJson holds every field of the order hash
+--   {'CREATED', orderJson}          accepted (now, or by the first run of this orderId); orderJson holds
+--                                   every field of the order
 --   {'REPLAYED', orderJson}         same Idempotency-Key and fingerprint: the first order, unchanged
 --   {'SALE_NOT_FOUND'}
 --   {'IDEMPOTENCY_KEY_REUSED'}      same Idempotency-Key with a different fingerprint
@@ -44,6 +48,13 @@ local sale = redis.call('HMGET', saleKey,
   'startsAt', 'endsAt', 'fcodeOpensAt', 'paused', 'reservationRequired', 'perUserLimit',
   'priceCents', 'currency', 'paymentWindowMs', 'generalRemaining', 'fcodeRemaining', 'stockVersion')
 if not sale[1] then return {'SALE_NOT_FOUND'} end
+
+if redis.call('EXISTS', orderKey) == 1 then
+  local flat = redis.call('HGETALL', orderKey)
+  local fields = {}
+  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
+  return {'CREATED', cjson.encode(fields)}
+end
 
 -- A retry of an accepted purchase is answered before any window check: the buyer already has the order.
 if fingerprint ~= '' then

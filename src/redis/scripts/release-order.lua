@@ -19,6 +19,8 @@
 -- ARGV[5]  the order's fcodeHash as the caller read it ('' for none); it never changes once written
 -- ARGV[6]  saleId
 -- ARGV[7]  the sold-out channel, where `<saleId>:<stockVersion>` is published when units come back
+-- ARGV[8]  releaseId: a fresh id naming this cancel request ('' in 'expire' mode). A second run with the
+--          same id (a resend after a lost reply) finds its own release and answers RELEASED again.
 --
 -- Returns an array whose first element is the outcome:
 --   {'RELEASED', status, orderJson, stockVersion}  status is 'cancelled', or 'expired' when payBy has
@@ -32,8 +34,8 @@
 --   {'NOT_DUE', payBy}                'expire' before payBy
 
 local saleKey, buyersKey, orderKey, deadlinesKey, eventsKey, fcodeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local orderId, mode, now, callerId, callerFcodeHash, saleId, channel =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local orderId, mode, now, callerId, callerFcodeHash, saleId, channel, releaseId =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] or ''
 local expiring = mode == 'expire'
 
 local function hashToJson(key)
@@ -43,7 +45,7 @@ local function hashToJson(key)
   return cjson.encode(fields)
 end
 
-local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil', 'quantity', 'pool', 'fcodeHash')
+local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil', 'quantity', 'pool', 'fcodeHash', 'releasedBy')
 if not order[1] then
   if expiring then redis.call('ZREM', deadlinesKey, orderId) end
   return {'ORDER_NOT_FOUND'}
@@ -51,6 +53,9 @@ end
 local ownerId, status, payBy, payingUntil = order[1], order[2], tonumber(order[3]), tonumber(order[4] or '0') or 0
 local quantity, pool, fcodeHash = tonumber(order[5]), order[6], order[7] or ''
 if not expiring and ownerId ~= callerId then return {'FORBIDDEN'} end
+if releaseId ~= '' and order[8] == releaseId then
+  return {'RELEASED', status, hashToJson(orderKey), tonumber(redis.call('HGET', saleKey, 'stockVersion') or '0')}
+end
 
 if status ~= 'pending_payment' and status ~= 'paying' then
   if expiring then redis.call('ZREM', deadlinesKey, orderId) end
@@ -71,6 +76,7 @@ if fcodeHash ~= callerFcodeHash then return {'FCODE_MISMATCH', fcodeHash} end
 -- Writes from here on; nothing below can refuse.
 local finalStatus = overdue and 'expired' or 'cancelled'
 redis.call('HSET', orderKey, 'status', finalStatus)
+if releaseId ~= '' then redis.call('HSET', orderKey, 'releasedBy', releaseId) end
 redis.call('HDEL', orderKey, 'payingUntil', 'payingAttempt')
 redis.call('HINCRBY', saleKey, pool .. 'Remaining', quantity)
 redis.call('HINCRBY', saleKey, 'unitsSold', -quantity)

@@ -22,6 +22,10 @@
 --                               removed; `status` event appended; the response remembered under the key
 --   {'DECLINED', orderJson}     back to pending_payment with its payBy deadline: still payable
 --   {'LEASE_LOST', status}      this attempt no longer holds the order (status is what it is now)
+--
+-- A second run of the same settle (a resend after a lost reply) recognises the first one's work: an order
+-- paid with this charge's reference answers PAID, an order this attempt declined answers DECLINED; the
+-- caller refunds only on LEASE_LOST, so a charge that paid the order is never refunded.
 
 local saleKey, orderKey, deadlinesKey, eventsKey, idempotencyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local orderId, attemptId, now, result, fingerprint, idempotencyTtlMs, reference =
@@ -34,13 +38,15 @@ local function hashToJson(key)
   return cjson.encode(fields)
 end
 
-local order = redis.call('HMGET', orderKey, 'status', 'payingAttempt', 'payBy')
+local order = redis.call('HMGET', orderKey, 'status', 'payingAttempt', 'payBy', 'paymentReference', 'declinedAttempt')
 if not order[1] then return {'LEASE_LOST', 'missing'} end
+if result == 'paid' and order[1] == 'paid' and reference ~= '' and order[4] == reference then return {'PAID', hashToJson(orderKey)} end
+if result == 'declined' and order[1] ~= 'paying' and order[5] == attemptId then return {'DECLINED', hashToJson(orderKey)} end
 if order[1] ~= 'paying' or order[2] ~= attemptId then return {'LEASE_LOST', order[1]} end
 
 -- Writes from here on; nothing below can refuse.
 if result == 'declined' then
-  redis.call('HSET', orderKey, 'status', 'pending_payment')
+  redis.call('HSET', orderKey, 'status', 'pending_payment', 'declinedAttempt', attemptId)
   redis.call('HDEL', orderKey, 'payingUntil', 'payingAttempt')
   redis.call('ZADD', deadlinesKey, tonumber(order[3]), orderId)
   return {'DECLINED', hashToJson(orderKey)}

@@ -22,6 +22,8 @@ export function explainError(error: unknown, context: ExplainContext = {}): Erro
       return { title: 'No connection to the shop', advice: 'Check your internet connection. It is safe to try again: a purchase is never made twice.' };
     case 'UNAVAILABLE':
       return { title: 'The shop is overloaded for a moment', advice: 'Nothing was changed or charged. Try again in a few seconds; it is safe to retry.' };
+    case 'OUTCOME_UNKNOWN':
+      return { title: 'We could not confirm that in time', advice: 'It may have gone through. Check your orders before trying again; retrying the same purchase is safe and never buys twice.' };
     case 'RATE_LIMITED': {
       const wait = error.retryAfterSeconds !== undefined ? describeDuration(error.retryAfterSeconds * 1000) : 'a few seconds';
       return { title: 'Too many attempts in a short time', advice: `Please wait ${wait} before trying again.` };

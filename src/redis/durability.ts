@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
+import { REDIS_CLIENT } from './redis.constants';
+
+/** Longest a `WAIT` may hold the connection when replicas lag (it blocks the commands queued behind it). */
+const MAX_WAIT_MS = 1000;
+
+/**
+ * Makes an acknowledged write as durable as `REDIS_DURABILITY` promises before its `201`/`200` is sent.
+ *
+ * - `aof`: Redis must run with `appendonly yes`, checked at boot; nothing is done per request (Redis's
+ *   `appendfsync` decides how much a crash of the machine can lose: `always` nothing, `everysec` up to a
+ *   second).
+ * - `replicas:N`: after a write, Redis `WAIT`s until N replicas have it. `WAIT` covers every earlier write
+ *   of the connection, so the writes answered in one event-loop turn share one `WAIT` (a group commit).
+ *   Too few replicas in time: the write happened on the master but may not survive a failover, so the
+ *   caller answers `503 OUTCOME_UNKNOWN`.
+ * - `none`: nothing; acknowledged writes are lost if Redis loses its memory.
+ */
+@Injectable()
+export class RedisDurability implements OnModuleInit {
+  private readonly logger = new Logger(RedisDurability.name);
+  private readonly replicas: number;
+  private readonly waitMs: number;
+  private nextWait?: Promise<number>;
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const durability = config.redisDurability;
+    this.replicas = durability.mode === 'replicas' ? durability.replicas : 0;
+    this.waitMs = Math.min(MAX_WAIT_MS, Math.max(10, Math.floor(config.redisCommandTimeoutMs / 2)));
+  }
+
+  /** True when a write must be confirmed (`confirm`) before it is answered. */
+  get waitsForReplicas(): boolean {
+    return this.replicas > 0;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const durability = this.config.redisDurability;
+    if (durability.mode === 'aof') await this.checkAppendOnly();
+    else if (durability.mode === 'replicas') await this.reportReplicas(durability.replicas);
+    else if (this.config.nodeEnv === 'production') this.logger.warn('REDIS_DURABILITY=none: orders answered 201 are lost if Redis loses its memory before the order writer stores them');
+  }
+
+  /**
+   * Resolves once the writes this connection has had answered so far are on enough replicas; rejects
+   * with OutcomeUnknownError when they are not in time. Call only when `waitsForReplicas`.
+   */
+  async confirm(what: string): Promise<void> {
+    this.nextWait ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextWait = undefined;
+      return this.redis.wait(this.replicas, this.waitMs);
+    });
+    let acknowledged: number;
+    try {
+      acknowledged = await this.nextWait;
+    } catch (error) {
+      throw new OutcomeUnknownError(what, error);
+    }
+    if (acknowledged < this.replicas) throw new OutcomeUnknownError(`${what} (${acknowledged} of ${this.replicas} replica(s) confirmed the write)`);
+  }
+
+  private async checkAppendOnly(): Promise<void> {
+    let reply: string[];
+    try {
+      reply = (await this.redis.config('GET', 'appendonly')) as string[];
+    } catch (error) {
+      throw new Error(
+        `REDIS_DURABILITY=aof: cannot check that Redis runs with appendonly yes, because CONFIG GET was refused (${(error as Error).message}). ` +
+          'Managed Redis services often disable CONFIG: use REDIS_DURABILITY=replicas:N (checked on every write with WAIT) if the service has replicas, or REDIS_DURABILITY=none to accept losing acknowledged orders if Redis loses its memory.',
+      );
+    }
+    if (reply[1] !== 'yes') {
+      throw new Error(
+        `REDIS_DURABILITY=aof, but Redis runs with appendonly ${reply[1] ?? 'unknown'}: orders answered 201 would be lost if it restarted. ` +
+          'Run Redis with --appendonly yes (and appendfsync everysec or always), or choose REDIS_DURABILITY=replicas:N or none.',
+      );
+    }
+    const fsync = (await this.redis.config('GET', 'appendfsync')) as string[];
+    this.logger.log(`Redis durability: append-only file, appendfsync ${fsync[1] ?? 'unknown'}`);
+  }
+
+  private async reportReplicas(wanted: number): Promise<void> {
+    const info = await this.redis.info('replication');
+    const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    if (connected < wanted) this.logger.warn(`REDIS_DURABILITY=replicas:${wanted}, but Redis has ${connected} replica(s) connected: writes will answer 503 OUTCOME_UNKNOWN until enough replicas are up`);
+  }
+}
