@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,13 +77,18 @@ describe('Sales and reservations while Redis is unreachable', () => {
 
   async function withRedisDown<T>(work: () => Promise<T>): Promise<T> {
     redis.crash();
+    // The service has noticed: a write is refused before anything is changed.
+    for (const deadline = Date.now() + 10_000; app.redis.status === 'ready'; ) {
+      if (Date.now() > deadline) throw new Error('the app did not notice that Redis went away');
+      await sleep(10);
+    }
     const outcome = await work().then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
     await redis.start();
     const deadline = Date.now() + 15_000;
-    while (app.redis.status !== 'ready') {
+    while ((app.redis.status as string) !== 'ready') {
       if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis');
       await sleep(50);
     }
@@ -126,12 +132,35 @@ describe('Sales and reservations while Redis is unreachable', () => {
     expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'paused')).toEqual(['10', '0']);
   });
 
-  it('answers 503 to a reservation, and a retry once Redis is back converges on the first reservedAt', async () => {
+  it('answers 503 UNAVAILABLE to a reservation and records nothing; a retry once Redis is back reserves', async () => {
+    const sale = await createSale();
+    const userId = uniqueId('u');
+    const during = await withRedisDown(() => app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) }));
+    expectUnavailable(during);
+    expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id, userId } })).toBe(0);
+
+    app.clock.advance(60_000);
+    const retry = await app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) });
+
+    expect(retry.status).toBe(201);
+    expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(app.clock.now()));
+  });
+
+  it('answers 503 OUTCOME_UNKNOWN when Redis stalls after the database recorded a reservation, and a retry completes it with the first reservedAt', async () => {
     const sale = await createSale();
     const userId = uniqueId('u');
     const reservedAt = app.clock.now();
-    const during = await withRedisDown(() => app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) }));
-    expectUnavailable(during);
+    const admin = new Redis(redis.url);
+    try {
+      await admin.client('PAUSE', 1_500, 'WRITE');
+      const during = await app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) });
+      expect(during.status).toBe(503);
+      expect(during.body).toMatchObject({ statusCode: 503, code: 'OUTCOME_UNKNOWN' });
+      expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id, userId } })).toBe(1);
+      await admin.client('UNPAUSE');
+    } finally {
+      await admin.quit();
+    }
 
     app.clock.advance(60_000);
     const retry = await app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) });
@@ -146,6 +175,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
     const ids = buyerIds(500);
     const during = await withRedisDown(() => app.request('POST', `/api/admin/sales/${sale.id}/reservations/import`, { token: app.opsToken(), body: { userIds: ids } }));
     expectUnavailable(during);
+    expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id } })).toBe(0);
 
     const retry = await app.request('POST', `/api/admin/sales/${sale.id}/reservations/import`, { token: app.opsToken(), body: { userIds: ids } });
 

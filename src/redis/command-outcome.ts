@@ -20,6 +20,17 @@ export function wasNeverSent(error: unknown): boolean {
   return error instanceof Error && (error as Error & { [NEVER_SENT]?: true })[NEVER_SENT] === true;
 }
 
+/**
+ * Throws, as a refusal that sent nothing, when the client is not connected: a caller about to write the
+ * database before Redis checks first, so that "Redis is down" is answered before anything changed.
+ */
+export function assertConnected(client: Pick<Redis, 'status'>): void {
+  if (client.status === 'ready') return;
+  const error = new Error("Stream isn't writeable: Redis is not connected");
+  markNeverSent(error);
+  throw error;
+}
+
 /** True for a failure after the command was sent: it may have taken effect. */
 export function isAmbiguousRedisFailure(error: unknown): boolean {
   return isInfrastructureError(error) && !wasNeverSent(error);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { assertConnected } from '../redis/command-outcome';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { mirrorReservations } from './mirror-reservations';
@@ -12,6 +13,11 @@ import { mirrorReservations } from './mirror-reservations';
 @Injectable()
 export class ReservationsGateway {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  /** Refuses (nothing sent) while Redis is not connected, before the caller writes the database. */
+  assertConnected(): void {
+    assertConnected(this.redis);
+  }
 
   async mirror(saleId: string, reservations: Iterable<[userId: string, reservedAt: number]>): Promise<void> {
     await mirrorReservations(this.redis, saleId, reservations);

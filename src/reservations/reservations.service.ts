@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
+import { isInfrastructureError } from '../common/errors/infrastructure-error';
+import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { SellException } from '../common/errors/sell.exception';
 import { DatabaseService } from '../database/database.service';
 import { SalesService } from '../sales/sales.service';
@@ -18,6 +20,10 @@ export interface ReserveResult {
  * Reservations: the database is the record (insert-or-ignore, first reservedAt wins), mirrored into the
  * sale's `reservations` hash, which the purchase script checks. The database is written first and Redis
  * gets the database's reservedAt with HSETNX, so a retry after a Redis failure converges.
+ *
+ * Answers stay true when Redis fails: while Redis is known to be down nothing is written (503
+ * UNAVAILABLE); once the database has the reservation, a Redis failure is 503 OUTCOME_UNKNOWN, since the
+ * reservation exists but the purchase script does not know it yet — a retry completes it.
  */
 @Injectable()
 export class ReservationsService {
@@ -40,8 +46,9 @@ export class ReservationsService {
     if (now >= sale.reservationClosesAt) {
       throw new SellException(ErrorCode.ReservationClosed, `Reservations for sale ${saleId} closed at ${new Date(sale.reservationClosesAt).toISOString()}`);
     }
+    this.gateway.assertConnected();
     const { reservedAt, created } = await this.database.transaction((manager) => this.reservations.insertOne(manager, saleId, userId, now));
-    await this.gateway.mirrorOne(saleId, userId, reservedAt);
+    await completing(`Your reservation for sale ${saleId} is recorded, but making it count for the sale`, () => this.gateway.mirrorOne(saleId, userId, reservedAt));
     return { reservation: toReservationResponse(saleId, userId, reservedAt), created };
   }
 
@@ -61,9 +68,20 @@ export class ReservationsService {
     const now = this.clock.now();
     if (now >= sale.endsAt) throw new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(sale.endsAt).toISOString()}`);
     const distinct = [...new Set(userIds)];
+    this.gateway.assertConnected();
     const { inserted, existing } = await this.database.transaction((manager) => this.reservations.insertMany(manager, saleId, distinct, now));
-    await this.gateway.mirror(saleId, allReservations(inserted, now, existing));
+    await completing(`The import into sale ${saleId} is recorded, but making it count for the sale`, () => this.gateway.mirror(saleId, allReservations(inserted, now, existing)));
     return { imported: inserted.length, duplicates: userIds.length - inserted.length };
+  }
+}
+
+/** The Redis half of a change whose database half is committed: its failure is not "nothing changed". */
+async function completing(what: string, mirror: () => Promise<void>): Promise<void> {
+  try {
+    await mirror();
+  } catch (error) {
+    if (isInfrastructureError(error)) throw new OutcomeUnknownError(`${what} (retry to complete it)`, error);
+    throw error;
   }
 }
 
