@@ -14,7 +14,7 @@ import { HttpClient } from './http-client';
 import { ServiceProcess } from './service-process';
 
 /** The size of every scenario's sell-out (issue: at least 2,000 units to at least 3,000 buyers). */
-export const SELL_OUT = { stock: 2_000, buyers: 3_000, concurrency: 150, maxAttempts: 40, loadDeadlineMs: 20_000 } as const;
+export const SELL_OUT = { stock: 2_000, buyers: 3_000, concurrency: 150, maxAttempts: 40, loadDeadlineMs: 30_000 } as const;
 /** The fault starts once this many purchases were answered 201: mid sell-out, with pays and cancels under way. */
 const FAULT_AFTER_CREATED = 600;
 const IDLE_TIMEOUT_MS = 15_000;
@@ -300,7 +300,7 @@ class Scenario {
       `  pay: ${of('pay')}`,
       `  cancel: ${of('cancel')}`,
       `  read order: ${of('read')}`,
-      `  orders in the database: ${orders.length} (${countBy(orders, (order) => order.status)}); accepted ${stats?.accepted ?? '?'}`,
+      `  orders in the database: ${orders.length} (${countBy(orders, (order) => order.status)}); accepted ${stats?.accepted ?? '?'}; units left ${stats?.stock?.generalRemaining ?? '?'} of ${SELL_OUT.stock}`,
       `  lost: ${audit.lostOrders} order(s) answered 201, ${audit.undoneChanges} pay/cancel answered 200 undone; outcome unknown but taken effect: ${audit.unknownThatTookEffect}`,
       `  service: ${this.service?.starts} start(s), ${this.service?.errorRecords} error log record(s), ${this.service?.refundedOrders.length} refund(s) logged`,
       `  timeline from the sale going live: ${timeline} (${this.setup.join(', ')})`,
