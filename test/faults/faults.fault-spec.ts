@@ -77,7 +77,14 @@ const scenarios: FaultScenario[] = [
     durability: 'replicas:1',
     redis: { appendfsync: 'always' },
     replica: true,
-    inject: restartRedis(false),
+    inject: async (context) => {
+      // Counted before the kill: a restarted Redis starts its command statistics afresh.
+      const admin = context.redis.client();
+      context.facts.waitCalls = Number(/cmdstat_wait:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+      admin.disconnect();
+      await restartRedis(false)(context);
+    },
+    check: ({ facts }) => (Number(facts.waitCalls) > 0 ? [] : ['REDIS_DURABILITY=replicas:1 makes each 201/200 wait for a replica: the primary ran no WAIT before the kill']),
   },
   {
     name: 'c) Redis paused 3 s (CLIENT PAUSE 3000 ALL) with REDIS_COMMAND_TIMEOUT_MS=1000',
