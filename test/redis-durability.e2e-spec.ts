@@ -1,17 +1,10 @@
 import Redis from 'ioredis';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLiveSale } from './order-lifecycle.fixtures';
 import { purchase } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
-import { RedisServerHandle, startRedisServer } from './support/test-services';
+import { RedisServerHandle, RedisServerOptions, startRedisServer } from './support/test-services';
 
 /** REDIS_DURABILITY: what a 201 waits for, and the boot checks that keep the setting honest. */
-
-function privateDir(): string {
-  return mkdtempSync(join(tmpdir(), 'sellout-durability-'));
-}
 
 describe('REDIS_DURABILITY', () => {
   const servers: RedisServerHandle[] = [];
@@ -19,8 +12,8 @@ describe('REDIS_DURABILITY', () => {
     await Promise.all(servers.map((server) => server.stop()));
   });
 
-  async function redisServer(args: string[] = []): Promise<RedisServerHandle> {
-    const server = await startRedisServer(['--dir', privateDir(), ...args]);
+  async function redisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+    const server = await startRedisServer(options);
     servers.push(server);
     return server;
   }
@@ -33,12 +26,12 @@ describe('REDIS_DURABILITY', () => {
 
     it('refuses to boot when Redis will not say how it persists (CONFIG refused), and says what to choose instead', async () => {
       // A managed Redis typically renames or disables CONFIG.
-      const server = await redisServer(['--appendonly', 'yes', '--rename-command', 'CONFIG', '""']);
+      const server = await redisServer({ appendfsync: 'everysec', extraArgs: ['--rename-command', 'CONFIG', '""'] });
       await expect(createTestApp({ env: { REDIS_URL: server.url, REDIS_DURABILITY: 'aof' } })).rejects.toThrow(/REDIS_DURABILITY=aof: cannot check.*replicas:N/);
     });
 
     it('boots against a Redis with appendonly yes and sells', async () => {
-      const server = await redisServer(['--appendonly', 'yes', '--appendfsync', 'always']);
+      const server = await redisServer({ appendfsync: 'always' });
       const app = await createTestApp({ env: { REDIS_URL: server.url, REDIS_DURABILITY: 'aof' } });
       try {
         const { saleId } = await createLiveSale(app, { stock: 1 });
@@ -55,7 +48,7 @@ describe('REDIS_DURABILITY', () => {
 
     beforeAll(async () => {
       const master = await redisServer();
-      replica = await redisServer(['--replicaof', '127.0.0.1', String(master.port)]);
+      replica = await redisServer({ replicaOf: `127.0.0.1:${master.port}` });
       const replicaClient = new Redis(replica.url);
       // Until the replica has synced, WAIT cannot count it.
       for (let attempt = 0; attempt < 200 && !/master_link_status:up/.test(await replicaClient.info('replication')); attempt += 1) {

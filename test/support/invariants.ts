@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEntity } from '../../src/orders/order.entity';
 import { OrderWriterService } from '../../src/orders/order-writer.service';
@@ -35,6 +36,21 @@ export interface InvariantOptions {
   idleTimeoutMs?: number;
 }
 
+/**
+ * Where the invariants read a sale's state: a test app in this process, or (the fault suite) a service
+ * running as its own process, read through its Redis and its database directly.
+ */
+export interface InvariantSource {
+  redis: Redis;
+  databaseOrders(saleId: string): Promise<ObservedOrder[]>;
+  waitForOrderWriter(saleId: string, timeoutMs?: number): Promise<void>;
+}
+
+function sourceOf(app: TestApp | InvariantSource): InvariantSource {
+  if (!(app instanceof TestApp)) return app;
+  return { redis: app.redis, databaseOrders: (saleId) => databaseOrdersOf(app, saleId), waitForOrderWriter: (saleId, timeoutMs) => waitForOrderWriter(app, saleId, timeoutMs) };
+}
+
 const LIVE = new Set(['pending_payment', 'paying', 'paid']);
 
 /** Polls the order writer's lag for this sale until it is 0 (bounded). */
@@ -50,7 +66,7 @@ export async function waitForOrderWriter(app: TestApp, saleId: string, timeoutMs
 }
 
 /** Every `order:<id>` hash of the sale in Redis (found by scanning the sale's hash tag). */
-export async function redisOrdersOf(app: TestApp, saleId: string): Promise<ObservedOrder[]> {
+export async function redisOrdersOf(app: { redis: Redis }, saleId: string): Promise<ObservedOrder[]> {
   const keys = RedisKeys.forSale(saleId);
   const orderKeys: string[] = [];
   let cursor = '0';
@@ -85,9 +101,10 @@ function sumBy<T>(items: T[], key: (item: T) => string, value: (item: T) => numb
   return sums;
 }
 
-export async function assertInvariants(app: TestApp, saleId: string, options: InvariantOptions = {}): Promise<InvariantReport> {
+export async function assertInvariants(target: TestApp | InvariantSource, saleId: string, options: InvariantOptions = {}): Promise<InvariantReport> {
   const checkDatabase = options.checkDatabase ?? true;
-  if (checkDatabase) await waitForOrderWriter(options.writerApp ?? app, saleId, options.idleTimeoutMs);
+  const app = sourceOf(target);
+  if (checkDatabase) await sourceOf(options.writerApp ?? target).waitForOrderWriter(saleId, options.idleTimeoutMs);
 
   const keys = RedisKeys.forSale(saleId);
   const violations: string[] = [];
@@ -95,7 +112,7 @@ export async function assertInvariants(app: TestApp, saleId: string, options: In
   if (Object.keys(sale).length === 0) throw new Error(`sale ${saleId} has no Redis state`);
   const number = (field: string) => Number(sale[field] ?? 0);
   const redisOrders = await redisOrdersOf(app, saleId);
-  const databaseOrders = checkDatabase ? await databaseOrdersOf(app, saleId) : [];
+  const databaseOrders = checkDatabase ? await app.databaseOrders(saleId) : [];
   const liveRedis = redisOrders.filter((order) => LIVE.has(order.status));
 
   // 1. Stock equation, and each pool's sold units are exactly its live orders.
