@@ -22,6 +22,8 @@ export interface AppConfig {
   authDevTokens: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
+  /** Bodies of every route outside `/api/admin` (buyers, dev tokens): small, refused before parsing. */
+  buyerBodyLimitBytes: number;
   redisCommandTimeoutMs: number;
   orderWriter: { enabled: boolean; thread: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authDevTokens: production ? false : read.boolean('AUTH_DEV_TOKENS', true),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    buyerBodyLimitBytes: read.integer('BUYER_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
     orderWriter: {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
