@@ -266,11 +266,12 @@ describe('Edges of the HTTP layer (over a listening socket)', () => {
           `with no attacker: ${summary(quietDelays)}\n`,
       );
       expect(healthDelays.length).toBeGreaterThan(10);
-      // No request holds the event loop for more than about 50 ms of CPU. /health's wall-clock delay also
-      // depends on how loaded the shared machine is (Redis and the database answer it too), so its bound
-      // is looser, but a body that costs real CPU to refuse (as 50,000 unknown fields did) held /health
-      // up for seconds.
-      expect(worstStretchCpuMs).toBeLessThan(50);
+      // No request holds the event loop for more than about 50 ms of CPU; the bound is twice that because the
+      // process's CPU time also counts the garbage collector's helper threads. /health's wall-clock delay
+      // also depends on how loaded the shared machine is (Redis and the database answer it too), so its
+      // bound is looser still. A body that costs real CPU to refuse (as 50,000 unknown fields did) held the
+      // loop, and /health, for seconds.
+      expect(worstStretchCpuMs).toBeLessThan(100);
       expect(worst).toBeLessThan(Math.max(500, 4 * Math.max(...quietDelays)));
     }, 60_000);
   });
