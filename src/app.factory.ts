@@ -10,6 +10,8 @@ import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { AccessLog } from './common/access-log';
 import { fastifyTrustProxy } from './common/trust-proxy';
+import { answerClientError, installHttpEdges } from './common/http-edges';
+import { TokenService } from './auth/token.service';
 import { MetricsService } from './metrics/metrics.service';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
 
@@ -20,13 +22,21 @@ import { documentPurchaseRoute } from './purchase/purchase.openapi';
  */
 export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: config.bodyLimitBytes,
+    // Every route's limit; the admin routes get BODY_LIMIT_BYTES (installHttpEdges).
+    bodyLimit: config.buyerBodyLimitBytes,
     genReqId: (request: IncomingMessage) => requestIdOf(request),
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
     frameworkErrors: replyWithError,
+    clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
+  // Nest adds its routes in app.init(), once the application (and so the token service) exists.
+  const created: { tokens?: TokenService } = {};
+  installHttpEdges(fastify, { adminBodyLimitBytes: config.bodyLimitBytes }, () => {
+    if (!created.tokens) throw new Error('routes were added before the application was created');
+    return created.tokens;
+  });
   // Callback-style hooks: an async hook costs a promise per request on every route, the hot ones included.
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
@@ -39,9 +49,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     route.errorHandler ??= replyWithError;
   });
   // CSV bodies (reservation import) arrive as text; they are parsed by the route that accepts them.
-  fastify.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  fastify.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, { bufferLogs: true });
+  // `bodyParser: false`: JSON is parsed by the bounded parser of installHttpEdges, not Nest's.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, { bufferLogs: true, bodyParser: false });
+  created.tokens = app.get(TokenService);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());

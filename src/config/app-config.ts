@@ -29,6 +29,8 @@ export interface AppConfig {
   authDevTokens: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimitBytes: number;
+  /** Bodies of every route outside `/api/admin` (buyers, dev tokens): small, refused before parsing. */
+  buyerBodyLimitBytes: number;
   redisCommandTimeoutMs: number;
   /** How long an unanswered change is sent again (a replay) to learn its outcome before OUTCOME_UNKNOWN. */
   redisOutcomeProbeMs: number;
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authDevTokens: production ? false : read.boolean('AUTH_DEV_TOKENS', true),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    buyerBodyLimitBytes: read.integer('BUYER_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
     redisOutcomeProbeMs: read.integer('REDIS_OUTCOME_PROBE_MS', 3000, 0, 600000),
     redisDurability: readRedisDurability(read, production),

@@ -199,7 +199,13 @@ function exportStatus(row: FcodeExportRow, state: { orderId: string; void: boole
   return 'issued';
 }
 
-/** RFC 4180 quoting for a field that may hold a comma, a quote or a line break (user ids may). */
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * A CSV cell: one that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+ * a carriage return) gets a leading `'` so that it is shown as text, never evaluated; then RFC 4180
+ * quoting for a comma, a quote or a line break. User ids are chosen by whoever signs up, so they may hold
+ * any of these. The codes, statuses and dates the service writes itself never start with one.
+ */
+export function csvField(value: string): string {
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -4,6 +4,8 @@ import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/auth.decorators';
 import { DatabaseService } from '../database/database.service';
+import { ExpirySweeper } from '../orders/expiry-sweeper';
+import { OrderWriterService } from '../orders/order-writer.service';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
 type Part = 'up' | 'down';
@@ -14,19 +16,25 @@ export class HealthController {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly database: DatabaseService,
+    private readonly writer: OrderWriterService,
+    private readonly sweeper: ExpirySweeper,
   ) {}
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Liveness of Redis and the database: 200 when both are up, 503 naming the failing part' })
-  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ok' | 'error'; redis: Part; database: Part }> {
+  @ApiOperation({
+    summary: 'Liveness of Redis, the database and the order pipeline: 200 when all are up, 503 naming the failing part',
+    description: "orderPipeline is down while this process's order writer or expiry sweeper fails on every attempt.",
+  })
+  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ok' | 'error'; redis: Part; database: Part; orderPipeline: Part }> {
     const [redis, database] = await Promise.all([
       this.probe(() => this.redis.ping()),
       this.probe(() => this.database.ping()),
     ]);
-    const healthy = redis === 'up' && database === 'up';
+    const orderPipeline: Part = this.writer.isFailing || this.sweeper.isFailing ? 'down' : 'up';
+    const healthy = redis === 'up' && database === 'up' && orderPipeline === 'up';
     void reply.status(healthy ? 200 : 503);
-    return { status: healthy ? 'ok' : 'error', redis, database };
+    return { status: healthy ? 'ok' : 'error', redis, database, orderPipeline };
   }
 
   private async probe(check: () => Promise<unknown>): Promise<Part> {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { OrderLifecycleModule } from '../orders/order-lifecycle.module';
+import { OrderWriterModule } from '../orders/order-writer.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [OrderWriterModule, OrderLifecycleModule], controllers: [HealthController] })
 export class HealthModule {}

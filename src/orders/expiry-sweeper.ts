@@ -17,6 +17,8 @@ export interface SweepReport {
  * whatever is left is picked up on the next tick.
  */
 const MAX_BATCHES_PER_SALE = 20;
+/** Ticks in a row that failed after which the sweeper counts as failing (`/health` answers 503). */
+const FAILING_AFTER_TICKS = 3;
 
 /**
  * Expires orders that were not paid by their payBy, returning their units, allowance and F-code.
@@ -31,6 +33,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private tick?: Promise<void>;
   private stopping = false;
+  private failuresInARow = 0;
 
   constructor(
     private readonly gateway: OrderLifecycleGateway,
@@ -45,6 +48,11 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.stop();
+  }
+
+  /** Whether the sweeper fails on every tick lately (`/health`). */
+  get isFailing(): boolean {
+    return this.failuresInARow >= FAILING_AFTER_TICKS;
   }
 
   /** Stops ticking and waits for the tick in progress to finish. */
@@ -92,9 +100,13 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer = setTimeout(() => {
       this.tick = this.sweep()
         .then((report) => {
+          this.failuresInARow = 0;
           if (report.expired > 0) this.logger.log(`Expired ${report.expired} unpaid order(s)`);
         })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'Expiry sweep failed; retrying on the next tick'))
+        .catch((error: unknown) => {
+          this.failuresInARow += 1;
+          this.logger.error({ err: error }, 'Expiry sweep failed; retrying on the next tick');
+        })
         .finally(() => {
           this.tick = undefined;
           this.schedule();

@@ -10,7 +10,11 @@ export interface WriterThreadMetrics {
   parked: number;
 }
 
-export type WriterThreadMessage = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'metrics'; metrics: WriterThreadMetrics };
+export type WriterThreadMessage =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'metrics'; metrics: WriterThreadMetrics }
+  | { type: 'health'; failing: boolean };
 
 const RESTART_DELAY_MS = 1000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -29,6 +33,8 @@ export class WriterThread {
   private worker?: Worker;
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
+  /** What the thread's writer last said of itself (`OrderWriterService.isFailing`). */
+  private reportedFailing = false;
 
   private constructor(
     private readonly config: AppConfig,
@@ -40,6 +46,11 @@ export class WriterThread {
     const thread = new WriterThread(config, metrics);
     await thread.spawn();
     return thread;
+  }
+
+  /** Failing on every attempt, as the thread reports, or no thread running while one should be. */
+  get isFailing(): boolean {
+    return this.reportedFailing || (this.worker === undefined && !this.stopping);
   }
 
   async stop(): Promise<void> {
@@ -66,6 +77,8 @@ export class WriterThread {
         } else if (message.type === 'metrics') {
           for (const [type, count] of Object.entries(message.metrics.persisted)) this.metrics.orderWriterPersisted.inc({ type }, count);
           if (message.metrics.parked > 0) this.metrics.orderWriterParked.inc(message.metrics.parked);
+        } else if (message.type === 'health') {
+          this.reportedFailing = message.failing;
         } else if (message.type === 'failed' && !ready) {
           reject(new Error(`the order writer thread failed to start: ${message.message}`));
         }
@@ -76,6 +89,7 @@ export class WriterThread {
       });
       worker.on('exit', (code) => {
         if (this.worker === worker) this.worker = undefined;
+        this.reportedFailing = false;
         if (!ready) return reject(new Error(`the order writer thread exited with code ${code} while starting`));
         if (this.stopping) return;
         // Unacknowledged events stay pending in Redis; the next writer claims them.

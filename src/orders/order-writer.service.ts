@@ -38,6 +38,8 @@ class OrderNotPersistedError extends Error {
 }
 
 const MAX_BACKOFF_MS = 2000;
+/** Attempts in a row that failed after which the writer counts as failing (`/health` answers 503). */
+const FAILING_AFTER_ATTEMPTS = 3;
 const TRIM_INTERVAL_MS = 10_000;
 /** A consumer with nothing pending and silent this long is gone (each process start is a new consumer). */
 const FORGET_CONSUMER_AFTER_MS = 3_600_000;
@@ -86,6 +88,12 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Whether the writer fails on every attempt lately (`/health`); on a thread, as the thread reports it. */
+  get isFailing(): boolean {
+    if (this.thread) return this.thread.isFailing;
+    return this.failuresInARow >= FAILING_AFTER_ATTEMPTS;
   }
 
   /**

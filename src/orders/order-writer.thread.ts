@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { OrderWriterService } from './order-writer.service';
 import { createOrderWriterWorker } from './order-writer.worker';
 import type { WriterThreadMessage, WriterThreadMetrics } from './order-writer-thread';
 
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   // A standalone writer context runs its loop itself (createOrderWriterWorker turns ORDER_WRITER_THREAD off).
   const app = await createOrderWriterWorker((workerData as { config: AppConfig }).config);
   const metrics = app.get(MetricsService);
-  const sent = { persisted: new Map<string, number>(), parked: 0 };
+  const writer = app.get(OrderWriterService);
+  const sent = { persisted: new Map<string, number>(), parked: 0, failing: false };
 
   const sendMetrics = async () => {
     const increments: WriterThreadMetrics = { persisted: {}, parked: 0 };
@@ -31,6 +33,11 @@ async function main(): Promise<void> {
     increments.parked = parked - sent.parked;
     sent.parked = parked;
     if (increments.parked > 0 || Object.keys(increments.persisted).length > 0) port.postMessage({ type: 'metrics', metrics: increments } satisfies WriterThreadMessage);
+    // The service's /health reads the writer's state from here: the thread has no HTTP of its own.
+    if (writer.isFailing !== sent.failing) {
+      sent.failing = writer.isFailing;
+      port.postMessage({ type: 'health', failing: sent.failing } satisfies WriterThreadMessage);
+    }
   };
   const timer = setInterval(() => void sendMetrics(), METRICS_INTERVAL_MS);
 

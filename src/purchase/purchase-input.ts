@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../common/errors/sell.exception';
 import { SellException } from '../common/errors/sell.exception';
+import { ANY_CONTROL_CHARACTER } from '../common/bounded-json';
 import { ID_PATTERN } from '../common/ids';
 
 export const MAX_QUANTITY = 100;
@@ -73,7 +74,7 @@ export function parsePurchaseInput(saleId: string, body: unknown, idempotencyKey
     if (typeof fcode !== 'string') problems.push({ field: 'fcode', message: 'fcode must be a string' });
     else if (fcode.length < 1 || fcode.length > FCODE_MAX_LENGTH) {
       problems.push({ field: 'fcode', message: `fcode must be longer than or equal to 1 and shorter than or equal to ${FCODE_MAX_LENGTH} characters` });
-    }
+    } else if (ANY_CONTROL_CHARACTER.test(fcode)) problems.push({ field: 'fcode', message: 'fcode must not contain control characters' });
   }
   if (problems.length > 0) throw SellException.validation(problems);
 

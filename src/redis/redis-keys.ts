@@ -23,7 +23,7 @@
  *     amountCents, currency, status, pool, fcodeHash ('' if none), createdAt, payBy, paidAt ('' if unpaid)
  * - `user-orders:<userId>` (set) order ids of this buyer in this sale
  * - `deadlines` (sorted set) orderId → payBy, for pending orders only (the expiry sweeper's work list)
- * - `idem:<scope>:<userId>:<key>` (string) an idempotent response, 24 h TTL
+ * - `idem:<scope>:<length of userId>:<userId>:<key>` (string) an idempotent response, 24 h TTL
  * - `events` (stream) the order outbox, read by the order writer's consumer group:
  *     type=created order=<order JSON>      |   type=status orderId=<id> status=<status> at=<ms>
  * - `events:dead` (stream) messages the writer gave up on (parked, counted, never retried forever)
@@ -69,8 +69,12 @@ export class SaleKeys {
   userOrders(userId: string): string {
     return this.key(`user-orders:${userId}`);
   }
+  /**
+   * The user id is length-prefixed: user ids and keys may both hold `:`, and without the length user `u:x`
+   * with key `y` and user `u` with key `x:y` would share one record.
+   */
   idempotency(scope: string, userId: string, idempotencyKey: string): string {
-    return this.key(`idem:${scope}:${userId}:${idempotencyKey}`);
+    return this.key(`idem:${scope}:${userId.length}:${userId}:${idempotencyKey}`);
   }
   fcode(codeHash: string): string {
     return this.key(`fcode:${codeHash}`);

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsISO8601, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptionalNotNull } from '../../sales/dto/validators';
 
 export const MAX_FCODES_PER_BATCH = 100_000;
 
@@ -13,7 +14,7 @@ export class IssueFcodesDto {
     example: 1000,
     description: 'How many codes to issue. Required without `userIds`; with `userIds` it may be omitted, and if given must equal the number of user ids.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(MAX_FCODES_PER_BATCH)
@@ -24,7 +25,7 @@ export class IssueFcodesDto {
     example: '2026-12-01T12:00:00.000Z',
     description: 'When the codes stop working (409 FCODE_EXPIRED from then on). Must be in the future. Omitted: they work until the sale ends.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsISO8601({ strict: true, strictSeparator: true })
   expiresAt?: string;
 
@@ -34,7 +35,7 @@ export class IssueFcodesDto {
     example: ['u1', 'u2'],
     description: 'Issue one code per user, bound to that user (anyone else presenting it gets 403 FCODE_INVALID). No duplicates. Omitted: unbound codes anyone may redeem.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_FCODES_PER_BATCH)

@@ -8,7 +8,7 @@
 --
 -- KEYS[1]  the order's hash             `order:<orderId>`
 -- KEYS[2]  payment deadlines zset       `deadlines`
--- KEYS[3]  idempotency key              `idem:pay:<userId>:<key>` (any unused key when ARGV[6] is '')
+-- KEYS[3]  idempotency key              `idem:pay:<len>:<userId>:<key>` (any unused key when ARGV[6] is '')
 --
 -- ARGV[1]  orderId
 -- ARGV[2]  userId of the caller (only the owner may pay)

@@ -7,7 +7,7 @@
 -- KEYS[4]  the new order's hash         `order:<orderId>`
 -- KEYS[5]  the buyer's order-id set     `user-orders:<userId>`
 -- KEYS[6]  payment deadlines zset       `deadlines`
--- KEYS[7]  idempotency key              `idem:purchase:<userId>:<key>` (any unused key when ARGV[6] is '')
+-- KEYS[7]  idempotency key              `idem:purchase:<len>:<userId>:<key>` (any unused key when ARGV[6] is '')
 -- KEYS[8]  order outbox stream          `events`
 -- KEYS[9]  F-code hash                  `fcode:<codeHash>` (any unused key when ARGV[5] is '')
 --

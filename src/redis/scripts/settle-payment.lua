@@ -7,7 +7,7 @@
 -- KEYS[2]  the order's hash             `order:<orderId>`
 -- KEYS[3]  payment deadlines zset       `deadlines`
 -- KEYS[4]  order outbox stream          `events`
--- KEYS[5]  idempotency key              `idem:pay:<userId>:<key>` (any unused key when ARGV[5] is '')
+-- KEYS[5]  idempotency key              `idem:pay:<len>:<userId>:<key>` (any unused key when ARGV[5] is '')
 --
 -- ARGV[1]  orderId
 -- ARGV[2]  attemptId that `pay-order.lua` was given

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CURRENCY_PATTERN, SALE_LIMITS } from '../sale-limits';
-import { IsIsoDateTime, IsOptionalNotNull } from './validators';
+import { IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from './validators';
 
 /**
  * `POST /api/admin/sales`. Field rules live here; the rules between fields (time order, stock + fcodeStock
@@ -11,17 +11,20 @@ export class CreateSaleDto {
   @ApiProperty({ example: 'redmi-1s-grey', maxLength: SALE_LIMITS.textMax })
   @IsString()
   @Length(1, SALE_LIMITS.textMax)
+  @IsSingleLineText('sku')
   sku: string;
 
   @ApiProperty({ example: 'Redmi 1S', maxLength: SALE_LIMITS.textMax })
   @IsString()
   @Length(1, SALE_LIMITS.textMax)
+  @IsSingleLineText('name')
   name: string;
 
   @ApiPropertyOptional({ example: 'Grey, 8 GB', maxLength: SALE_LIMITS.descriptionMax, default: '' })
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(SALE_LIMITS.descriptionMax)
+  @IsPlainText('description')
   description?: string;
 
   @ApiProperty({ example: 69900, minimum: 0, maximum: SALE_LIMITS.priceCentsMax, description: 'Price of one unit in minor units' })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { SALE_LIMITS } from '../sale-limits';
-import { IsIsoDateTime, IsOptionalNotNull } from './validators';
+import { IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from './validators';
 
 /**
  * `PATCH /api/admin/sales/:saleId`: any subset of these fields. The result, merged with the current sale,
@@ -13,12 +13,14 @@ export class UpdateSaleDto {
   @IsOptionalNotNull()
   @IsString()
   @Length(1, SALE_LIMITS.textMax)
+  @IsSingleLineText('name')
   name?: string;
 
   @ApiPropertyOptional({ maxLength: SALE_LIMITS.descriptionMax })
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(SALE_LIMITS.descriptionMax)
+  @IsPlainText('description')
   description?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: SALE_LIMITS.priceCentsMax })

@@ -7,6 +7,16 @@ import { IsISO8601, Matches, ValidateIf } from 'class-validator';
  */
 export const IsOptionalNotNull = () => ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
+/**
+ * Text on one line: no control character at all (names, SKUs). A NUL byte is one PostgreSQL text refuses;
+ * the others have no place in a name and can hide what a name says.
+ */
+export const IsSingleLineText = (field: string) => Matches(/^[^\x00-\x1f\x7f-\x9f]*$/, { message: `${field} must be one line without control characters` }); // eslint-disable-line no-control-regex
+
+/** Free text (descriptions): line breaks and tabs are kept, every other control character is refused. */
+export const IsPlainText = (field: string) =>
+  Matches(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$/, { message: `${field} must not contain control characters other than line breaks and tabs` }); // eslint-disable-line no-control-regex
+
 /** A date-time with an explicit offset (`Z` or ±hh:mm): a bare local time would depend on the server's zone. */
 const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
