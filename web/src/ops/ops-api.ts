@@ -1,6 +1,6 @@
 import { apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { FcodeBatch, Sale, SaleStats } from '../shared/types';
+import type { FcodeBatch, Sale, SalePage, SaleStats } from '../shared/types';
 
 const encode = encodeURIComponent;
 
@@ -23,11 +23,24 @@ export async function fetchStats(token: string, saleId: string): Promise<{ stats
   return { stats: response.data, receivedAt: response.receivedAt };
 }
 
-export async function fetchPublicSales(token: string): Promise<Sale[]> {
-  const response = await apiRequest<{ items: Sale[] }>('GET', '/api/sales', { token });
+export interface SaleArchiveQuery {
+  /** Comma-separated phases; empty for every phase. */
+  phase: string;
+  q: string;
+  limit: number;
+  cursor: string | null;
+}
+
+/** `GET /api/admin/sales`: one page of every sale, ended ones included, newest start first. */
+export async function fetchSaleArchive(token: string, query: SaleArchiveQuery): Promise<SalePage> {
+  const parameters = new URLSearchParams({ limit: String(query.limit) });
+  if (query.phase !== '') parameters.set('phase', query.phase);
+  if (query.q.trim() !== '') parameters.set('q', query.q.trim());
+  if (query.cursor !== null) parameters.set('cursor', query.cursor);
+  const response = await apiRequest<SalePage>('GET', `/api/admin/sales?${parameters.toString()}`, { token });
   const first = response.data.items[0];
   if (first) serverClock.sync(first.serverTime, response.receivedAt);
-  return response.data.items;
+  return response.data;
 }
 
 export async function importReservationsCsv(token: string, saleId: string, csv: string): Promise<{ imported: number; duplicates: number }> {

@@ -27,6 +27,11 @@ export interface Sale {
   serverTime: string;
 }
 
+export interface SalePage {
+  items: Sale[];
+  nextCursor: string | null;
+}
+
 export type OrderStatus = 'pending_payment' | 'paid' | 'expired' | 'cancelled';
 
 export interface Order {
