@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { uniqueId } from '../support/test-app';
-import { BrowserSession, describeInBrowser, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
+import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
 
 const MINUTE = 60_000;
 
@@ -85,6 +86,66 @@ describeInBrowser('Ops console: the sales archive, F-code batches and the end-of
       await page.getByRole('heading', { name: `Ended ${tag}` }).waitFor();
       expect(new URL(page.url()).pathname).toBe(`/ops/sales/${ended.id}`);
 
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when ops work with F-codes of a sale', () => {
+    it('lists the batches after a reload with redeemed, void and expired counts, downloads one batch or every code, and voids a code', async () => {
+      const sale = await createSale({ name: `Codes ${uniqueId('fc')}`, fcodeStock: 5 });
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      await page.getByRole('heading', { name: sale.name }).waitFor();
+      await page.getByText('No F-codes issued for this sale yet.').waitFor();
+
+      await page.getByLabel('How many codes').fill('3');
+      await page.getByRole('button', { name: 'Issue codes' }).click();
+      await page.getByTestId('fcode-batch').getByText('Issued 3 codes').waitFor();
+      await page.getByTestId('fcode-batches').locator('tbody tr').first().waitFor();
+      const issued = await server.app.request('POST', `/api/admin/sales/${sale.id}/fcodes`, { token: server.app.opsToken(), body: { userIds: ['fc-anna', 'fc-ben'] } });
+      expect(issued.status).toBe(201);
+
+      await page.reload();
+      const rows = page.getByTestId('fcode-batches').locator('tbody tr');
+      await eventually(async () => ((await rows.count()) === 2 ? true : undefined), 10000, 'both batches');
+      expect(await rows.first().getAttribute('data-batch-id')).toBe(issued.body.batchId);
+      expect(await rows.first().textContent()).toContain('2 bound');
+
+      // One code redeemed, one voided from the console.
+      clock.advance(10 * MINUTE);
+      const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token('fc-anna'), body: { fcode: issued.body.codes[0] } });
+      expect(bought.status).toBe(201);
+      await page.getByLabel('F-code', { exact: true }).fill(issued.body.codes[1].toLowerCase());
+      await page.getByRole('button', { name: 'Void code' }).click();
+      await page.getByRole('button', { name: 'Yes, void it for good' }).click();
+      await page.getByTestId('void-result').getByText(issued.body.codes[1]).waitFor();
+      await eventually(async () => ((await rows.first().getByTestId('batch-void').textContent()) === '1' ? true : undefined), 10000, 'the void count');
+      expect(await rows.first().getByTestId('batch-redeemed').textContent()).toBe('1');
+      const voided = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token('fc-ben'), body: { fcode: issued.body.codes[1] } });
+      expect(voided.body.code).toBe('FCODE_INVALID');
+
+      // A typo is told apart from an unknown code.
+      await page.getByLabel('F-code', { exact: true }).fill('AAAA-AAAA-AAAA-A');
+      await page.getByRole('button', { name: 'Void code' }).click();
+      await page.getByRole('button', { name: 'Yes, void it for good' }).click();
+      await page.locator('.void-form .field-error').waitFor();
+      await screenshot(page, 'ops-fcode-batches');
+
+      const [one] = await Promise.all([page.waitForEvent('download'), rows.first().getByRole('button', { name: /Download the CSV of batch/ }).click()]);
+      expect(one.suggestedFilename()).toBe(`fcodes-${sale.id}-${issued.body.batchId}.csv`);
+      const oneCsv = readFileSync(await one.path(), 'utf8').trim().split(/\r?\n/);
+      expect(oneCsv.slice(1).map((line) => line.split(',').slice(1, 3).join(',')).sort()).toEqual(['fc-anna,redeemed', 'fc-ben,void']);
+      const [all] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-all-fcodes').click()]);
+      expect(all.suggestedFilename()).toBe(`fcodes-${sale.id}.csv`);
+      expect(readFileSync(await all.path(), 'utf8').trim().split(/\r?\n/)).toHaveLength(6);
+
+      await page.setViewportSize({ width: 375, height: 812 });
+      const layout = await layoutReport(page);
+      await screenshot(page, 'ops-fcode-batches-phone');
+      expect(layout.unlabelled).toEqual([]);
+      expect(layout.scrollWidth).toBeLessThanOrEqual(375);
+      await page.setViewportSize({ width: 1280, height: 900 });
       expect(errors).toEqual([]);
       await page.close();
     });

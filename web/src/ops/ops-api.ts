@@ -1,6 +1,6 @@
 import { apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { FcodeBatch, Sale, SalePage, SaleStats } from '../shared/types';
+import type { FcodeBatch, FcodeBatchSummary, Sale, SalePage, SaleStats, VoidedFcode } from '../shared/types';
 
 const encode = encodeURIComponent;
 
@@ -57,11 +57,21 @@ export async function issueFcodes(token: string, saleId: string, body: { count: 
   return (await apiRequest<FcodeBatch>('POST', `/api/admin/sales/${encode(saleId)}/fcodes`, { token, body, timeoutMs: 120000 })).data;
 }
 
-export async function downloadFcodesCsv(token: string, saleId: string, batchId: string): Promise<string> {
-  const response = await apiRequest<string>('GET', `/api/admin/sales/${encode(saleId)}/fcodes.csv?batchId=${encode(batchId)}`, {
+/** The CSV of one batch, or of every code of the sale when `batchId` is undefined. */
+export async function downloadFcodesCsv(token: string, saleId: string, batchId?: string): Promise<string> {
+  const query = batchId === undefined ? '' : `?batchId=${encode(batchId)}`;
+  const response = await apiRequest<string>('GET', `/api/admin/sales/${encode(saleId)}/fcodes.csv${query}`, {
     token,
     headers: { accept: 'text/csv' },
     timeoutMs: 120000,
   });
   return typeof response.data === 'string' ? response.data : String(response.data);
+}
+
+export async function fetchFcodeBatches(token: string, saleId: string): Promise<FcodeBatchSummary[]> {
+  return (await apiRequest<{ items: FcodeBatchSummary[] }>('GET', `/api/admin/sales/${encode(saleId)}/fcodes/batches`, { token, timeoutMs: 60000 })).data.items;
+}
+
+export async function voidFcode(token: string, code: string): Promise<VoidedFcode> {
+  return (await apiRequest<VoidedFcode>('POST', `/api/admin/fcodes/${encode(code)}/void`, { token })).data;
 }

@@ -70,6 +70,25 @@ export interface FcodeBatch {
   codes: string[];
 }
 
+export interface FcodeBatchSummary {
+  batchId: string;
+  count: number;
+  bound: number;
+  expiresAt: string | null;
+  createdAt: string;
+  redeemed: number;
+  void: number;
+  expired: number;
+}
+
+export interface VoidedFcode {
+  code: string;
+  status: 'void';
+  saleId: string;
+  voidedAt: string;
+  orderId: string | null;
+}
+
 export interface ErrorDetail {
   field: string;
   message: string;
