@@ -226,7 +226,14 @@ export class SalesService {
 
   /** `GET /api/admin/sales/:saleId/stats`. */
   async stats(saleId: string): Promise<SaleStatsDto> {
-    const sale = await this.getSale(saleId);
+    const stats = await this.statsIfLive(await this.getSale(saleId));
+    if (!stats) throw missingRedisState(saleId);
+    return stats;
+  }
+
+  /** The stats of a sale, or undefined when Redis holds no state for it (for readers that can do without). */
+  async statsIfLive(sale: SaleEntity): Promise<SaleStatsDto | undefined> {
+    const saleId = sale.id;
     const [counters, [live], backlog, persisted, issued] = await Promise.all([
       this.gateway.counters(saleId),
       this.gateway.liveNumbers([saleId]),
@@ -234,7 +241,7 @@ export class SalesService {
       this.records.countOrders(saleId),
       this.records.countFcodes(saleId),
     ]);
-    if (!counters || !live) throw missingRedisState(saleId);
+    if (!counters || !live) return undefined;
     const now = this.clock.now();
     return {
       saleId,
