@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
+import { OrderEntity } from '../../src/orders/order.entity';
+import { waitForOrderWriter } from '../support/invariants';
 import { uniqueId } from '../support/test-app';
 import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
 
@@ -146,6 +148,55 @@ describeInBrowser('Ops console: the sales archive, F-code batches and the end-of
       expect(layout.unlabelled).toEqual([]);
       expect(layout.scrollWidth).toBeLessThanOrEqual(375);
       await page.setViewportSize({ width: 1280, height: 900 });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when ops open the end-of-sale report', () => {
+    it('shows the reconciliation of any sale, printable, and names a difference after an order row goes missing', async () => {
+      const sale = await createSale({ name: `Report ${uniqueId('rp')}`, stock: 3, reservationRequired: false, startsAt: new Date(clock.now() + 1000).toISOString() });
+      clock.advance(2000);
+      const orderIds: string[] = [];
+      for (const buyer of ['rp-anna', 'rp-ben', 'rp-cleo']) {
+        const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token(buyer), body: {} });
+        expect(bought.status).toBe(201);
+        orderIds.push(bought.body.id);
+      }
+      await waitForOrderWriter(server.app, sale.id);
+      expect((await server.app.request('POST', `/api/orders/${orderIds[0]}/pay`, { token: server.app.token('rp-anna'), body: { method: 'test-card' } })).status).toBe(200);
+      expect((await server.app.request('POST', `/api/orders/${orderIds[1]}/cancel`, { token: server.app.token('rp-ben') })).status).toBe(200);
+      await waitForOrderWriter(server.app, sale.id);
+
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      await page.getByRole('link', { name: 'End-of-sale report' }).click();
+      await page.getByRole('heading', { name: `End-of-sale report: ${sale.name}` }).waitFor();
+      await page.getByTestId('report-verdict').getByText('Consistent').waitFor();
+      expect(await page.getByTestId('report-loaded').textContent()).toBe('3 (3 + 0)');
+      expect(await page.getByTestId('report-sold').textContent()).toBe('2');
+      expect(await page.getByTestId('report-charges').textContent()).toContain('1 ·');
+      expect(await page.getByTestId('report-buyers').textContent()).toBe('3');
+      await screenshot(page, 'ops-report');
+      await page.emulateMedia({ media: 'print' });
+      await screenshot(page, 'ops-report-print');
+      expect(await page.getByRole('button', { name: 'Print' }).isVisible()).toBe(false);
+      await page.emulateMedia({ media: 'screen' });
+
+      await server.app.database.manager.delete(OrderEntity, { id: orderIds[2] });
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.getByTestId('report-verdict').getByText(/differences? found/).waitFor();
+      const differences = await page.getByTestId('report-differences').textContent();
+      expect(differences).toContain('orders.pending_payment');
+      expect(differences).toContain('Redis counts 1 order(s) pending_payment, the database 0');
+      expect(await page.getByTestId('report-orders').locator('tr.mismatch').count()).toBeGreaterThanOrEqual(2);
+      await screenshot(page, 'ops-report-differences');
+
+      await page.setViewportSize({ width: 375, height: 812 });
+      const layout = await layoutReport(page);
+      expect(layout.unlabelled).toEqual([]);
+      expect(layout.scrollWidth).toBeLessThanOrEqual(375);
+      await screenshot(page, 'ops-report-phone');
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -1,6 +1,6 @@
 import { apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { FcodeBatch, FcodeBatchSummary, Sale, SalePage, SaleStats, VoidedFcode } from '../shared/types';
+import type { FcodeBatch, FcodeBatchSummary, Sale, SalePage, SaleReport, SaleStats, VoidedFcode } from '../shared/types';
 
 const encode = encodeURIComponent;
 
@@ -74,4 +74,8 @@ export async function fetchFcodeBatches(token: string, saleId: string): Promise<
 
 export async function voidFcode(token: string, code: string): Promise<VoidedFcode> {
   return (await apiRequest<VoidedFcode>('POST', `/api/admin/fcodes/${encode(code)}/void`, { token })).data;
+}
+
+export async function fetchSaleReport(token: string, saleId: string): Promise<SaleReport> {
+  return (await apiRequest<SaleReport>('GET', `/api/admin/sales/${encode(saleId)}/report`, { token, timeoutMs: 60000 })).data;
 }

@@ -228,6 +228,7 @@ export function SaleAdminPage(props: { saleId: string }) {
           </span>
           <span>{formatMoney(sale.priceCents, sale.currency)}</span>
           <Link href={`/sales/${encodeURIComponent(sale.id)}`}>Open in the storefront</Link>
+          <Link href={`/ops/sales/${encodeURIComponent(sale.id)}/report`}>End-of-sale report</Link>
         </p>
         {milestone && !over ? <Countdown label={milestone.label} remainingMs={milestone.at - now} /> : null}
         {!over ? (
