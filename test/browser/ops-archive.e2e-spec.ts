@@ -7,7 +7,7 @@ import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutRep
 
 const MINUTE = 60_000;
 
-describeInBrowser('Ops console: the sales archive, F-code batches and the end-of-sale report', () => {
+describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sale report and the details form', () => {
   const clock = new RunningClock();
   let server: WebTestServer;
   let browser: BrowserSession;
@@ -197,6 +197,32 @@ describeInBrowser('Ops console: the sales archive, F-code batches and the end-of
       expect(layout.unlabelled).toEqual([]);
       expect(layout.scrollWidth).toBeLessThanOrEqual(375);
       await screenshot(page, 'ops-report-phone');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when ops change the stock of a sale', () => {
+    it('shows the new totals in the details form at once, without a reload', async () => {
+      const sale = await createSale({ name: `Stock ${uniqueId('st')}`, stock: 10 });
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      const details = page.getByTestId('edit-sale-form');
+      await details.getByLabel('Name').fill('Edited but not saved');
+      expect(await details.getByLabel('Stock (general pool)').inputValue()).toBe('10');
+
+      await page.getByLabel('Units to add or remove').fill('5');
+      await page.getByRole('button', { name: 'Change stock' }).click();
+      await page.getByText('Added 5 units to the general pool.').waitFor();
+      expect(await details.getByLabel('Stock (general pool)').inputValue()).toBe('15');
+      await page.getByLabel('Units to add or remove').fill('3');
+      await page.getByLabel('Pool', { exact: true }).selectOption('fcode');
+      await page.getByRole('button', { name: 'Change stock' }).click();
+      await page.getByText('Added 3 units to the F-code pool.').waitFor();
+      expect(await details.getByLabel('F-code stock').inputValue()).toBe('3');
+      // What ops were typing stays.
+      expect(await details.getByLabel('Name').inputValue()).toBe('Edited but not saved');
+      await screenshot(page, 'ops-details-after-stock');
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -272,6 +272,7 @@ export function SaleAdminPage(props: { saleId: string }) {
           key={`${sale.id}:${formVersion}:${locked}`}
           mode="edit"
           initial={saleFormOf(sale)}
+          current={saleFormOf(sale)}
           locked={locked}
           submit={(body) => updateSale(tokenOrThrow(), sale.id, body)}
           onSaved={(fresh) => {
