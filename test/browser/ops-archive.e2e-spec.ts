@@ -7,7 +7,7 @@ import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutRep
 
 const MINUTE = 60_000;
 
-describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sale report and the details form', () => {
+describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sale report, the details form and big imports', () => {
   const clock = new RunningClock();
   let server: WebTestServer;
   let browser: BrowserSession;
@@ -223,6 +223,92 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       // What ops were typing stays.
       expect(await details.getByLabel('Name').inputValue()).toBe('Edited but not saved');
       await screenshot(page, 'ops-details-after-stock');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when ops import a big CSV of reservations', () => {
+    const IDS = 250_001;
+
+    it('sends it in parts with a progress bar, retries a failed part and carries on, and counts duplicates', async () => {
+      const sale = await createSale({ name: `Import ${uniqueId('im')}` });
+      const prefix = uniqueId('imp');
+      // One id of the last part is already reserved: it must come back as a duplicate.
+      expect((await server.app.request('POST', `/api/admin/sales/${sale.id}/reservations/import`, { token: server.app.opsToken(), body: { userIds: [`${prefix}-${IDS - 1}`] } })).status).toBe(200);
+      const csv = ['userId', ...Array.from({ length: IDS }, (_, index) => `${prefix}-${index}`)].join('\n');
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+
+      // The second part fails once, as a dropped connection would.
+      let calls = 0;
+      await page.route('**/reservations/import', async (route) => {
+        calls += 1;
+        if (calls === 2) await route.abort('connectionreset');
+        else await route.continue();
+      });
+      await page.getByLabel('CSV file (one user id per line)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Import' }).click();
+      await page.getByRole('button', { name: 'Retry from part 2 of 3' }).waitFor();
+      expect(await page.getByTestId('import-progress').textContent()).toContain('100,000 of 250,001 ids sent');
+      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_001);
+      await screenshot(page, 'ops-import-failed-part');
+
+      await page.getByRole('button', { name: 'Retry from part 2 of 3' }).click();
+      const result = page.getByTestId('import-result');
+      await result.waitFor({ timeout: 60000 });
+      expect(await result.textContent()).toContain('Imported 250,000 reservations; 1 already existed.');
+      expect(calls).toBe(4);
+      expect(await page.getByTestId('import-progress').locator('progress').getAttribute('value')).toBe(String(IDS));
+      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(IDS);
+      await screenshot(page, 'ops-import-done');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    it('cancels after the part in flight and resumes where it stopped', async () => {
+      const sale = await createSale({ name: `Import ${uniqueId('im')}` });
+      const prefix = uniqueId('imc');
+      const csv = Array.from({ length: IDS }, (_, index) => `${prefix}-${index}`).join('\n');
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      let releaseFirst: () => void = () => undefined;
+      const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+      let calls = 0;
+      await page.route('**/reservations/import', async (route) => {
+        calls += 1;
+        if (calls === 1) await firstHeld;
+        await route.continue();
+      });
+      await page.getByLabel('CSV file (one user id per line)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Import' }).click();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      releaseFirst();
+      await page.getByTestId('import-stopped').getByText('Cancelled before part 2 of 3').waitFor();
+      expect(calls).toBe(1);
+      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_000);
+      await screenshot(page, 'ops-import-cancelled');
+
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await page.getByTestId('import-result').getByText('Imported 250,001 reservations; 0 already existed.').waitFor({ timeout: 60000 });
+      expect(calls).toBe(3);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    it('names bad lines by their line number and sends nothing', async () => {
+      const sale = await createSale({ name: `Import ${uniqueId('im')}` });
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      let calls = 0;
+      await page.route('**/reservations/import', async (route) => {
+        calls += 1;
+        await route.continue();
+      });
+      await page.getByLabel('CSV file (one user id per line)').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('ana\nbo bo\ncy\n') });
+      await page.getByRole('button', { name: 'Import' }).click();
+      await page.getByTestId('import-problems').getByText('Line 2: "bo bo" is not a user id').waitFor();
+      expect(calls).toBe(0);
       expect(errors).toEqual([]);
       await page.close();
     });

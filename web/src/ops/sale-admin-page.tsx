@@ -8,7 +8,8 @@ import type { Sale, SaleStats } from '../shared/types';
 import { tokenOrThrow } from './context';
 import { FcodesPanel } from './fcodes-panel';
 import { LiveStats } from './live-stats';
-import { addStock, fetchAdminSale, importReservationsCsv, pauseSale, resumeSale, updateSale } from './ops-api';
+import { addStock, fetchAdminSale, pauseSale, resumeSale, updateSale } from './ops-api';
+import { ReservationImport } from './reservation-import';
 import { saleFormOf } from './sale-form-rules';
 import { SaleForm } from './sale-form';
 
@@ -99,64 +100,6 @@ function StockControl(props: { sale: Sale; stats: SaleStats | undefined; onChang
       </div>
       <button type="submit">Change stock</button>
       {done ? <p role="status">{done}</p> : null}
-      <ErrorNotice error={error} />
-    </form>
-  );
-}
-
-function ReservationImport(props: { sale: Sale }) {
-  const [file, setFile] = useState<File | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ imported: number; duplicates: number } | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [problem, setProblem] = useState<string | undefined>(undefined);
-  const fileId = useId();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setResult(undefined);
-    setError(undefined);
-    if (!file) {
-      setProblem('Choose a CSV file with one user id per line.');
-      return;
-    }
-    setProblem(undefined);
-    setBusy(true);
-    try {
-      setResult(await importReservationsCsv(tokenOrThrow(), props.sale.id, await file.text()));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit} noValidate aria-labelledby="import-heading">
-      <h2 id="import-heading">Import reservations</h2>
-      <div class="field">
-        <label for={fileId}>CSV file (one user id per line, up to 100,000)</label>
-        <input
-          id={fileId}
-          name="file"
-          type="file"
-          accept=".csv,.txt,text/csv,text/plain"
-          onChange={(event) => setFile((event.currentTarget as HTMLInputElement).files?.[0])}
-          aria-invalid={problem !== undefined}
-          aria-describedby={problem ? `${fileId}-error` : undefined}
-        />
-        {problem ? (
-          <p id={`${fileId}-error`} class="field-error">
-            {problem}
-          </p>
-        ) : null}
-      </div>
-      <button type="submit" disabled={busy}>
-        {busy ? 'Importing…' : 'Import'}
-      </button>
-      {result ? (
-        <p role="status" data-testid="import-result">
-          Imported {formatCount(result.imported)} reservation{result.imported === 1 ? '' : 's'}; {formatCount(result.duplicates)} already existed.
-        </p>
-      ) : null}
       <ErrorNotice error={error} />
     </form>
   );
