@@ -313,4 +313,37 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       await page.close();
     });
   });
+
+  describe('when ops issue more F-codes than one call may', () => {
+    it('issues them as several batches with a progress bar, and a failed batch can be retried', async () => {
+      const sale = await createSale({ name: `Many codes ${uniqueId('mc')}`, fcodeStock: 5 });
+      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      let calls = 0;
+      await page.route('**/fcodes', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        calls += 1;
+        // The second batch is refused once, as a busy server would (nothing was issued).
+        if (calls === 2) {
+          return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ statusCode: 503, code: 'UNAVAILABLE', message: 'busy', details: [] }) });
+        }
+        return route.continue();
+      });
+      await page.getByLabel('How many codes').fill('100002');
+      await page.getByRole('button', { name: 'Issue codes' }).click();
+      await page.getByRole('button', { name: 'Retry from batch 2 of 2' }).waitFor({ timeout: 60000 });
+      expect(await page.getByTestId('issue-progress').textContent()).toContain('100,000 of 100,002 codes sent');
+      await screenshot(page, 'ops-issue-failed-batch');
+      await page.getByRole('button', { name: 'Retry from batch 2 of 2' }).click();
+      await page.getByTestId('issue-result').getByText('Issued 100,002 codes in 2 batches.').waitFor({ timeout: 60000 });
+      const rows = page.getByTestId('fcode-batches').locator('tbody tr');
+      await eventually(async () => ((await rows.count()) === 2 ? true : undefined), 15000, 'both batches listed');
+      const summary = await server.app.request('GET', `/api/admin/sales/${sale.id}/fcodes/summary`, { token: server.app.opsToken() });
+      expect(summary.body.issued).toBe(100_002);
+      expect(calls).toBe(3);
+      await screenshot(page, 'ops-issue-many');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
 });

@@ -1,14 +1,21 @@
-import { useId, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
 import { ErrorNotice } from '../shared/components';
+import { explainError } from '../shared/error-messages';
 import { formatCount, formatDateTime, fromDateTimeLocal } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { isOver } from '../shared/sale-timeline';
 import type { FcodeBatch, FcodeBatchSummary, Sale, VoidedFcode } from '../shared/types';
+import { ChunkedRun, chunksOf, RunProgress } from './chunked-import';
 import { saveFile, tokenOrThrow } from './context';
 import { downloadFcodesCsv, fetchFcodeBatches, issueFcodes, voidFcode } from './ops-api';
+import { RunProgressView } from './reservation-import';
 
 const USER_ID = /^[\x21-\x7e]{1,64}$/;
+/** The API issues at most this many codes per call (one batch). */
+const CODES_PER_BATCH = 100_000;
+/** What the console issues in one go, as several batches. */
+const MAX_CODES_PER_REQUEST = 1_000_000;
 
 function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
   const [count, setCount] = useState('100');
@@ -19,6 +26,8 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
   const [batches, setBatches] = useState<FcodeBatch[]>([]);
   const [error, setError] = useState<unknown>(undefined);
   const [downloading, setDownloading] = useState<string | undefined>(undefined);
+  const [bulk, setBulk] = useState<RunProgress | undefined>(undefined);
+  const bulkRun = useRef<ChunkedRun<string | null> | undefined>(undefined);
   const countId = useId();
   const expiresId = useId();
   const usersId = useId();
@@ -36,12 +45,12 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
       const bad = boundUsers.find((userId) => !USER_ID.test(userId));
       if (bad !== undefined) found.userIds = `"${bad.slice(0, 70)}" is not a user id (1 to 64 characters, no spaces).`;
       else if (new Set(boundUsers).size !== boundUsers.length) found.userIds = 'Each user id may appear only once.';
-      else if (boundUsers.length > 100000) found.userIds = 'At most 100,000 user ids per batch.';
+      else if (boundUsers.length > MAX_CODES_PER_REQUEST) found.userIds = `At most ${formatCount(MAX_CODES_PER_REQUEST)} user ids at once.`;
       body.count = boundUsers.length;
       body.userIds = boundUsers;
     } else {
       const parsed = /^\d+$/.test(count.trim()) ? Number(count.trim()) : Number.NaN;
-      if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > 100000) found.count = 'From 1 to 100,000.';
+      if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > MAX_CODES_PER_REQUEST) found.count = `From 1 to ${formatCount(MAX_CODES_PER_REQUEST)}.`;
       body.count = parsed;
     }
     if (expiresAt.trim() !== '') {
@@ -51,6 +60,10 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
     }
     setProblems(found);
     if (Object.keys(found).length > 0) return;
+    if (body.count > CODES_PER_BATCH) {
+      await issueInBatches(body);
+      return;
+    }
     setBusy(true);
     try {
       const batch = await issueFcodes(tokenOrThrow(), props.sale.id, body);
@@ -70,6 +83,29 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
       setBusy(false);
     }
   };
+
+  /**
+   * More codes than one call may issue: one batch per 100,000 codes (or bound user ids), one call after
+   * another with a progress bar. A failed call stops the run; retrying it carries on from there (if the
+   * failed call did reach the server, that batch exists twice: the batch list shows it).
+   */
+  const issueInBatches = async (body: { count: number; expiresAt?: string; userIds?: string[] }) => {
+    const items: (string | null)[] = body.userIds ?? new Array<null>(body.count).fill(null);
+    const saleId = props.sale.id;
+    bulkRun.current = new ChunkedRun(
+      chunksOf(items, CODES_PER_BATCH),
+      async (chunk) => {
+        const bound = chunk[0] !== null;
+        const batch = await issueFcodes(tokenOrThrow(), saleId, { count: chunk.length, expiresAt: body.expiresAt, ...(bound ? { userIds: chunk as string[] } : {}) });
+        props.onIssued();
+        return { done: batch.codes.length, duplicates: 0 };
+      },
+      setBulk,
+    );
+    await bulkRun.current.run();
+  };
+  const bulkBusy = bulk?.state === 'running' || bulk?.state === 'cancelling';
+  const bulkChunk = bulk ? `batch ${bulk.chunksDone + 1} of ${bulk.chunks}` : '';
 
   const download = async (batchId: string) => {
     setDownloading(batchId);
@@ -102,7 +138,7 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
               aria-describedby={`${countId}-hint`}
             />
             <p id={`${countId}-hint`} class={problems.count ? 'field-error' : 'field-hint'}>
-              {problems.count ?? (boundUsers.length > 0 ? 'One code per user id listed below.' : 'Up to 100,000 per batch.')}
+              {problems.count ?? (boundUsers.length > 0 ? 'One code per user id listed below.' : `Up to ${formatCount(CODES_PER_BATCH)} per batch; more are issued as several batches.`)}
             </p>
           </div>
           <div class="field">
@@ -139,11 +175,43 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
             {problems.userIds ?? 'One per line (or separated by commas). A bound code works only for its user.'}
           </p>
         </div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Issuing…' : 'Issue codes'}
-        </button>
+        <div class="row">
+          <button type="submit" disabled={busy || bulkBusy}>
+            {busy || bulkBusy ? 'Issuing…' : 'Issue codes'}
+          </button>
+          {bulk?.state === 'running' ? (
+            <button type="button" class="button-quiet" onClick={() => bulkRun.current?.cancel()}>
+              Stop after this batch
+            </button>
+          ) : null}
+        </div>
       </form>
       <ErrorNotice error={error} />
+      {bulk ? <RunProgressView progress={bulk} noun="codes" doneLabel="issued" testId="issue-progress" /> : null}
+      {bulk?.state === 'done' ? (
+        <p role="status" data-testid="issue-result">
+          Issued {formatCount(bulk.done)} codes in {formatCount(bulk.chunks)} batches. Download them from the batch list below.
+        </p>
+      ) : null}
+      {bulk?.state === 'cancelled' ? (
+        <p role="status">
+          Stopped before {bulkChunk}: {formatCount(bulk.done)} codes issued.{' '}
+          <button type="button" class="button-quiet" onClick={() => void bulkRun.current?.run()}>
+            Go on
+          </button>
+        </p>
+      ) : null}
+      {bulk?.state === 'failed' ? (
+        <div class="notice notice-error" role="alert" data-testid="issue-stopped">
+          <p class="notice-title">
+            Issuing {bulkChunk} failed: {explainError(bulk.error).title.toLowerCase()}
+          </p>
+          <p>The batches before it are issued. If the failed call did reach the shop, retrying issues that batch again: check the batch list first.</p>
+          <button type="button" onClick={() => void bulkRun.current?.run()}>
+            Retry from {bulkChunk}
+          </button>
+        </div>
+      ) : null}
       {batches.map((batch) => (
         <div class="notice notice-success" key={batch.batchId} data-testid="fcode-batch">
           <p class="notice-title">
