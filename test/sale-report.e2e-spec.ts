@@ -1,3 +1,4 @@
+import { OrderWriterService } from '../src/orders/order-writer.service';
 import { OrderEntity } from '../src/orders/order.entity';
 import { PaymentLedger } from '../src/payments/payment-ledger.repository';
 import { buyOrFail, cancel, createLiveSale, pay } from './order-lifecycle.fixtures';
@@ -99,6 +100,24 @@ describe('GET /api/admin/sales/:saleId/report', () => {
     const body = (await report(saleId)).body;
     const order = await app.database.manager.findOneByOrFail(OrderEntity, { id: last });
     expect(body).toMatchObject({ phase: 'sold_out', soldOutAt: new Date(order.createdAt).toISOString(), consistent: true });
+  });
+
+  it('says so while accepted orders have not reached the database yet', async () => {
+    const writer = app.app.get(OrderWriterService);
+    const { saleId } = await createLiveSale(app, { stock: 2 });
+    await writer.stop();
+    try {
+      await buyOrFail(app, saleId, uniqueId('early'));
+      const body = (await report(saleId)).body;
+      expect(body.consistent).toBe(false);
+      expect(body.orderPipeline).toEqual({ lag: 1, parked: 0 });
+      expect(body.differences[0]).toMatchObject({ check: 'orderPipeline', expected: 0, actual: 1 });
+      expect(checksOf(body)).toContain('orders.pending_payment');
+    } finally {
+      await writer.start();
+    }
+    await waitForOrderWriter(app, saleId);
+    expect((await report(saleId)).body).toMatchObject({ consistent: true, orderPipeline: { lag: 0, parked: 0 } });
   });
 
   it('answers 404 SALE_NOT_FOUND, 400 for a malformed id, and 403 to buyers', async () => {
