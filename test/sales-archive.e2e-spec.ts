@@ -143,4 +143,15 @@ describe('GET /api/admin/sales (the sales archive)', () => {
       expect((await app.request('GET', '/api/admin/sales')).status).toBe(401);
     });
   });
+
+  it('is documented in the OpenAPI document, with the report and the F-code batches', async () => {
+    const document = (await app.request('GET', '/docs-json')).body;
+    for (const path of ['/api/admin/sales', '/api/admin/sales/{saleId}/report', '/api/admin/sales/{saleId}/fcodes/batches']) {
+      const operation = document.paths[path]?.get;
+      expect(operation).toMatchObject({ summary: expect.any(String), security: [{ bearer: [] }] });
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    }
+    expect(document.paths['/api/admin/sales'].get.parameters.map((parameter: { name: string }) => parameter.name).sort()).toEqual(['cursor', 'limit', 'phase', 'q']);
+    expect(Object.keys(document.components.schemas.SaleReportDto.properties)).toEqual(expect.arrayContaining(['units', 'orders', 'payments', 'fcodes', 'soldOutAt', 'consistent', 'differences']));
+  });
 });
