@@ -18,6 +18,7 @@ import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
+import { ReportsModule } from './reports/reports.module';
 
 export interface AppOverrides {
   /** Replaces the server clock (tests, rehearsals). */
@@ -69,6 +70,7 @@ export class AppModule {
         FcodesModule,
         OrdersModule,
         OrderLifecycleModule,
+        ReportsModule,
         WebModule,
       ],
     };

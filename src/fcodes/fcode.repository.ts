@@ -17,6 +17,15 @@ export interface NewFcode {
   userId: string | null;
 }
 
+/** What a batch's counts need of each code. */
+export type FcodeStateRow = Pick<FcodeEntity, 'codeHash' | 'status' | 'expiresAt'>;
+
+/** Per batch: its codes bound to a user, and those voided in the database. */
+export interface BatchCodeCounts {
+  bound: number;
+  void: number;
+}
+
 export type FcodeExportRow = Pick<FcodeEntity, 'codeHash' | 'codeCipher' | 'userId' | 'status' | 'expiresAt'>;
 
 /**
@@ -64,6 +73,38 @@ export class FcodeRepository {
   async batchIdsOfSale(saleId: string): Promise<string[]> {
     const batches = await this.database.manager.find(FcodeBatchEntity, { select: { id: true }, where: { saleId }, order: { createdAt: 'ASC', id: 'ASC' } });
     return batches.map((batch) => batch.id);
+  }
+
+  /** A sale's batches, newest first. */
+  batchesOfSale(saleId: string): Promise<FcodeBatchEntity[]> {
+    return this.database.manager.find(FcodeBatchEntity, { where: { saleId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
+  /** Bound and void codes of each batch of a sale, by batch id (batches with neither are absent). */
+  async codeCountsByBatch(saleId: string): Promise<Map<string, BatchCodeCounts>> {
+    const rows: { batchId: string; bound: string | number | null; void: string | number | null }[] = await this.database.manager
+      .createQueryBuilder(FcodeEntity, 'fcode')
+      .select('fcode.batch_id', 'batchId')
+      .addSelect('SUM(CASE WHEN fcode.user_id IS NULL THEN 0 ELSE 1 END)', 'bound')
+      .addSelect("SUM(CASE WHEN fcode.status = 'void' THEN 1 ELSE 0 END)", 'void')
+      .where('fcode.sale_id = :saleId', { saleId })
+      .groupBy('fcode.batch_id')
+      .getRawMany();
+    return new Map(rows.map((row) => [row.batchId, { bound: Number(row.bound ?? 0), void: Number(row.void ?? 0) }]));
+  }
+
+  /** One page of a batch's codes (hash, status, expiry) in hash order, after `afterHash`. */
+  async pageOfBatchStates(saleId: string, batchId: string, afterHash: string, limit: number): Promise<FcodeStateRow[]> {
+    const rows = await this.database.manager
+      .createQueryBuilder(FcodeEntity, 'fcode')
+      .select('fcode.code_hash', 'codeHash')
+      .addSelect('fcode.status', 'status')
+      .addSelect('fcode.expires_at', 'expiresAt')
+      .where('fcode.sale_id = :saleId AND fcode.batch_id = :batchId AND fcode.code_hash > :afterHash', { saleId, batchId, afterHash })
+      .orderBy('fcode.code_hash', 'ASC')
+      .limit(limit)
+      .getRawMany<{ codeHash: string; status: FcodeStatus; expiresAt: string | number | null }>();
+    return rows.map((row) => ({ ...row, expiresAt: row.expiresAt === null ? null : Number(row.expiresAt) }));
   }
 
   /** One page of a batch's codes in hash order, after `afterHash` (keyset pagination on the index). */

@@ -5,7 +5,7 @@ import { OpsOnly } from '../auth/auth.decorators';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN } from '../common/ids';
 import { ExportFcodesQueryDto } from './dto/export-fcodes-query.dto';
-import { FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
+import { FcodeBatchListDto, FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
 import { IssueFcodesDto } from './dto/issue-fcodes.dto';
 import { FcodesService } from './fcodes.service';
 
@@ -76,6 +76,22 @@ export class FcodesController {
   summary(@Param('saleId') saleId: string): Promise<FcodeSummaryDto> {
     checkSaleId(saleId);
     return this.fcodes.summary(saleId);
+  }
+
+  @Get('sales/:saleId/fcodes/batches')
+  @ApiOperation({
+    summary: "A sale's F-code batches with their counts",
+    description:
+      'Newest batch first. `bound` counts codes bound to a user; `void`, `redeemed` (backs a live order now) and `expired` (past expiresAt, ' +
+      'not void, not redeemed) count each code once, as the CSV export labels it. The codes themselves are only in the CSV export.',
+  })
+  @ApiParam({ name: 'saleId' })
+  @ApiOkResponse({ type: FcodeBatchListDto })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (saleId)' })
+  @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND' })
+  batches(@Param('saleId') saleId: string): Promise<FcodeBatchListDto> {
+    checkSaleId(saleId);
+    return this.fcodes.batches(saleId);
   }
 
   @Post('fcodes/:code/void')

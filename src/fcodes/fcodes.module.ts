@@ -8,7 +8,7 @@ import { FcodesService } from './fcodes.service';
 @Module({
   controllers: [FcodesController],
   providers: [FcodesService, FcodeRepository, FcodeGateway, FcodeAttemptLimiter],
-  // The purchase hot path counts wrong codes with the limiter.
-  exports: [FcodeAttemptLimiter],
+  // The purchase hot path counts wrong codes with the limiter; the end-of-sale report counts codes.
+  exports: [FcodeAttemptLimiter, FcodesService],
 })
 export class FcodesModule {}

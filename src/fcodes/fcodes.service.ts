@@ -12,7 +12,7 @@ import { formatFcode, generateFcode, hashFcode, parseFcode } from './fcode-codec
 import { FcodeGateway } from './fcode.gateway';
 import { FcodeExportRow, FcodeRepository, NewFcode } from './fcode.repository';
 import { IssueFcodesDto } from './dto/issue-fcodes.dto';
-import { FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
+import { FcodeBatchListDto, FcodeBatchSummaryDto, FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
 
 /** Rows per page of the export and of the summary's expiry scan. */
 const PAGE_SIZE = 5000;
@@ -157,6 +157,42 @@ export class FcodesService {
     return { issued: counts.issued, redeemed, void: counts.void, expired };
   }
 
+  /**
+   * `GET /api/admin/sales/:saleId/fcodes/batches`: each batch with its counts. Void and bound come from
+   * the database; redeemed and expired need each code's live state in Redis, read a page at a time as the
+   * export does. A code is counted once, in the export's order: void, else redeemed, else expired.
+   */
+  async batches(saleId: string): Promise<FcodeBatchListDto> {
+    await this.saleOrThrow(saleId);
+    const [batches, counts] = await Promise.all([this.repository.batchesOfSale(saleId), this.repository.codeCountsByBatch(saleId)]);
+    const now = this.clock.now();
+    const items: FcodeBatchSummaryDto[] = [];
+    for (const batch of batches) {
+      const tally = { redeemed: 0, void: 0, expired: 0 };
+      let afterHash = '';
+      for (;;) {
+        const page = await this.repository.pageOfBatchStates(saleId, batch.id, afterHash, PAGE_SIZE);
+        if (page.length === 0) break;
+        const states = await this.gateway.liveStates(saleId, page.map((row) => row.codeHash));
+        for (const [index, row] of page.entries()) {
+          const status = exportStatus(row, states[index], now);
+          if (status !== 'issued') tally[status] += 1;
+        }
+        afterHash = page[page.length - 1].codeHash;
+        if (page.length < PAGE_SIZE) break;
+      }
+      items.push({
+        batchId: batch.id,
+        count: batch.count,
+        bound: counts.get(batch.id)?.bound ?? 0,
+        expiresAt: batch.expiresAt === null ? null : new Date(batch.expiresAt).toISOString(),
+        createdAt: new Date(batch.createdAt).toISOString(),
+        ...tally,
+      });
+    }
+    return { items };
+  }
+
   private async saleOrThrow(saleId: string): Promise<SaleEntity> {
     const sale = await this.database.manager.findOne(SaleEntity, { where: { id: saleId } });
     if (!sale) throw new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
@@ -192,7 +228,7 @@ function distinctCodes(count: number): string[] {
   return [...codes];
 }
 
-function exportStatus(row: FcodeExportRow, state: { orderId: string; void: boolean }, now: number): FcodeExportStatus {
+function exportStatus(row: Pick<FcodeExportRow, 'status' | 'expiresAt'>, state: { orderId: string; void: boolean }, now: number): FcodeExportStatus {
   if (row.status === 'void' || state.void) return 'void';
   if (state.orderId !== '') return 'redeemed';
   if (row.expiresAt !== null && now >= row.expiresAt) return 'expired';

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { ulid } from '../common/ids';
+import { PaymentLedger } from './payment-ledger.repository';
 import { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider';
 
 export interface RecordedCharge extends ChargeRequest {
@@ -11,21 +12,34 @@ const HISTORY_LIMIT = 100_000;
 
 /**
  * The built-in provider: no money moves. A `test-card` charge succeeds unless the request asks for a
- * decline. It remembers what it was asked, so tests can prove that a refused payment charged nothing.
+ * decline. It remembers what it was asked, so tests can prove that a refused payment charged nothing,
+ * and writes each answer to the payments ledger (when there is one), as a real provider's adapter would,
+ * for the end-of-sale report.
  */
 @Injectable()
 export class TestPaymentProvider implements PaymentProvider {
   readonly charges: RecordedCharge[] = [];
   readonly refunds: RefundRequest[] = [];
 
+  constructor(@Optional() private readonly ledger?: PaymentLedger) {}
+
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const result: ChargeResult = request.outcome === 'decline' ? { ok: false, reason: 'The test card was declined as requested' } : { ok: true, reference: `test_${ulid()}` };
     remember(this.charges, { ...request, result });
+    await this.ledger?.record({
+      orderId: request.orderId,
+      kind: 'charge',
+      outcome: result.ok ? 'succeeded' : 'declined',
+      amountCents: request.amountCents,
+      currency: request.currency,
+      reference: result.ok ? result.reference : null,
+    });
     return result;
   }
 
   async refund(request: RefundRequest): Promise<void> {
     remember(this.refunds, { ...request });
+    await this.ledger?.record({ orderId: request.orderId, kind: 'refund', outcome: 'succeeded', amountCents: request.amountCents, currency: request.currency, reference: request.reference });
   }
 
   /** Successful charges of one order, net of refunds. */

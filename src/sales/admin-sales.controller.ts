@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { OpsOnly } from '../auth/auth.decorators';
 import { AdjustStockDto } from './dto/adjust-stock.dto';
 import { CreateSaleDto } from './dto/create-sale.dto';
-import { SaleResponseDto } from './dto/sale-response.dto';
+import { ListSalesQueryDto } from './dto/list-sales-query.dto';
+import { SalePageResponseDto, SaleResponseDto } from './dto/sale-response.dto';
 import { SaleStatsDto } from './dto/sale-stats.dto';
 import { UpdateSaleDto } from './dto/update-sale.dto';
 import { ObjectBodyPipe } from './object-body.pipe';
@@ -27,6 +28,20 @@ export class AdminSalesController {
   @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the database is down; nothing was created' })
   create(@Body(new ObjectBodyPipe()) body: CreateSaleDto): Promise<SaleResponseDto> {
     return this.sales.create(body);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'Every sale, ended ones included, newest startsAt first',
+    description:
+      '`phase` filters by comma-separated phases (as of now), `q` finds text in the sku or the name (any case), `limit` is 1–200 (default 50). ' +
+      'Pages follow `nextCursor` (null on the last page); the order is startsAt descending, then id, so no sale is skipped or repeated ' +
+      'between pages while sales are created.',
+  })
+  @ApiOkResponse({ type: SalePageResponseDto })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: unknown phase, limit out of 1–200, q over 200 characters, or a cursor this route did not return' })
+  list(@Query() query: ListSalesQueryDto): Promise<SalePageResponseDto> {
+    return this.sales.listForAdmin(query);
   }
 
   @Get(':saleId')

@@ -1,7 +1,43 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, MoreThan } from 'typeorm';
+import { Brackets, EntityManager, MoreThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
+import type { SalePhase } from './sale-phase';
 import { SaleEntity } from './sale.entity';
+
+/** A position in the archive's order (startsAt descending, then id descending). */
+export interface SaleArchivePosition {
+  startsAt: number;
+  id: string;
+}
+
+export interface SaleArchiveFilter {
+  /** Only sales that may be in one of these phases at `now` (the caller checks the live ones exactly). */
+  phases?: SalePhase[];
+  /** Lower-case text to find in the sku or the name. */
+  text?: string;
+  after?: SaleArchivePosition;
+  now: number;
+  limit: number;
+}
+
+/*
+ * The phases as conditions on the row at :now, in salePhase's precedence. `live` and `sold_out` differ
+ * only in the stock left, which Redis holds: both get the same condition here.
+ */
+const NOT_ENDED = 'sale.ends_at > :now';
+const RUNNING = `${NOT_ENDED} AND sale.paused = FALSE`;
+const BEFORE_START = `${RUNNING} AND sale.starts_at > :now`;
+const BEFORE_PRIORITY = `${BEFORE_START} AND sale.fcode_opens_at > :now`;
+const PHASE_CONDITIONS: Record<SalePhase, string> = {
+  ended: 'sale.ends_at <= :now',
+  paused: `${NOT_ENDED} AND sale.paused = TRUE`,
+  live: `${RUNNING} AND sale.starts_at <= :now`,
+  sold_out: `${RUNNING} AND sale.starts_at <= :now`,
+  priority: `${BEFORE_START} AND sale.fcode_opens_at <= :now`,
+  waiting: `${BEFORE_PRIORITY} AND sale.reservation_closes_at <= :now`,
+  reservation: `${BEFORE_PRIORITY} AND sale.reservation_closes_at > :now AND sale.reservation_opens_at <= :now`,
+  upcoming: `${BEFORE_PRIORITY} AND sale.reservation_opens_at > :now`,
+};
 
 /** The `sales` table. Writes take the caller's transaction manager (see DatabaseService.transaction). */
 @Injectable()
@@ -19,6 +55,26 @@ export class SalesRepository {
   /** Sales whose `endsAt` is after `now`, soonest start first. */
   findNotEnded(now: number): Promise<SaleEntity[]> {
     return this.database.manager.find(SaleEntity, { where: { endsAt: MoreThan(now) }, order: { startsAt: 'ASC', id: 'ASC' } });
+  }
+
+  /**
+   * One page of every sale, ended ones included, newest `startsAt` first (ties by id, so a page boundary
+   * never skips or repeats a sale), after `filter.after`. Keyset pagination: cheap on any number of sales.
+   */
+  findArchivePage(filter: SaleArchiveFilter): Promise<SaleEntity[]> {
+    const query = this.database.manager.createQueryBuilder(SaleEntity, 'sale').setParameters({ now: filter.now });
+    if (filter.phases !== undefined) {
+      const conditions = [...new Set(filter.phases.map((phase) => PHASE_CONDITIONS[phase]))];
+      query.andWhere(new Brackets((phases) => conditions.forEach((condition) => phases.orWhere(`(${condition})`))));
+    }
+    if (filter.text !== undefined && filter.text !== '') {
+      const pattern = `%${filter.text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+      query.andWhere(`(LOWER(sale.sku) LIKE :pattern ESCAPE '\\' OR LOWER(sale.name) LIKE :pattern ESCAPE '\\')`, { pattern });
+    }
+    if (filter.after !== undefined) {
+      query.andWhere('(sale.starts_at < :afterStartsAt OR (sale.starts_at = :afterStartsAt AND sale.id < :afterId))', { afterStartsAt: filter.after.startsAt, afterId: filter.after.id });
+    }
+    return query.orderBy('sale.starts_at', 'DESC').addOrderBy('sale.id', 'DESC').limit(filter.limit).getMany();
   }
 
   /**

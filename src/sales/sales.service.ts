@@ -5,18 +5,21 @@ import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN, newSaleId } from '../common/ids';
 import { DatabaseService } from '../database/database.service';
 import type { CreateSaleDto } from './dto/create-sale.dto';
-import { type SaleLiveNumbers, type SaleResponseDto, toSaleResponse } from './dto/sale-response.dto';
+import type { ListSalesQueryDto } from './dto/list-sales-query.dto';
+import { type SaleLiveNumbers, type SalePageResponseDto, type SaleResponseDto, toSaleResponse } from './dto/sale-response.dto';
 import type { SaleStatsDto } from './dto/sale-stats.dto';
 import type { UpdateSaleDto } from './dto/update-sale.dto';
 import { epochOf } from './dto/validators';
-import { salePhase } from './sale-phase';
+import { type SalePhase, salePhase } from './sale-phase';
 import { SaleRecordsRepository } from './sale-records.repository';
 import { freshCounters, saleHashFields, settingsFields } from './sale-redis-state';
 import { saleRuleViolations, settingsFromCreate, timeRuleViolations } from './sale-rules';
 import { SaleEntity } from './sale.entity';
 import { SalesGateway, type StockAdjustment, type StockPool } from './sales.gateway';
-import { SalesRepository } from './sales.repository';
+import { type SaleArchivePosition, SalesRepository } from './sales.repository';
 
+/** Sales per page of the admin list when the caller names no limit. */
+const ARCHIVE_DEFAULT_LIMIT = 50;
 /** How long a sale row read for the public view is reused: it is polled by every waiting buyer. */
 const ROW_CACHE_MS = 1000;
 /** Concurrent PATCHes of one sale are retried on the fresh row this many times before giving up. */
@@ -100,6 +103,36 @@ export class SalesService {
       items.push(toSaleResponse(sale, live[index] ?? (await this.liveNumbersWithoutRedisState(sale)), now));
     }
     return items;
+  }
+
+  /**
+   * `GET /api/admin/sales`: every sale, ended ones included, newest `startsAt` first. The database narrows
+   * by phase as far as the row allows; `live` and `sold_out` differ only in the stock Redis holds, so each
+   * candidate's phase is checked on its rendered view, reading further candidates until the page is full.
+   * One sale more than the page is looked for, so `nextCursor` is null exactly on the last page.
+   */
+  async listForAdmin(query: ListSalesQueryDto): Promise<SalePageResponseDto> {
+    const limit = query.limit === undefined ? ARCHIVE_DEFAULT_LIMIT : Number(query.limit);
+    const phases = query.phase === undefined ? undefined : new Set(query.phase.split(',') as SalePhase[]);
+    let after = query.cursor === undefined ? undefined : decodeArchiveCursor(query.cursor);
+    const text = query.q?.toLowerCase();
+    const now = this.clock.now();
+    const items: SaleResponseDto[] = [];
+    for (;;) {
+      const candidates = await this.sales.findArchivePage({ phases: phases && [...phases], text, after, now, limit: limit + 1 });
+      const live = await this.gateway.liveNumbers(candidates.map((sale) => sale.id));
+      for (const [index, sale] of candidates.entries()) {
+        const view = toSaleResponse(sale, live[index] ?? (await this.liveNumbersWithoutRedisState(sale)), now);
+        if (phases === undefined || phases.has(view.phase)) items.push(view);
+        if (items.length > limit) {
+          const last = items[limit - 1];
+          return { items: items.slice(0, limit), nextCursor: encodeArchiveCursor({ startsAt: Date.parse(last.startsAt), id: last.id }) };
+        }
+      }
+      if (candidates.length <= limit) return { items, nextCursor: null };
+      const last = candidates[candidates.length - 1];
+      after = { startsAt: last.startsAt, id: last.id };
+    }
   }
 
   /**
@@ -193,7 +226,14 @@ export class SalesService {
 
   /** `GET /api/admin/sales/:saleId/stats`. */
   async stats(saleId: string): Promise<SaleStatsDto> {
-    const sale = await this.getSale(saleId);
+    const stats = await this.statsIfLive(await this.getSale(saleId));
+    if (!stats) throw missingRedisState(saleId);
+    return stats;
+  }
+
+  /** The stats of a sale, or undefined when Redis holds no state for it (for readers that can do without). */
+  async statsIfLive(sale: SaleEntity): Promise<SaleStatsDto | undefined> {
+    const saleId = sale.id;
     const [counters, [live], backlog, persisted, issued] = await Promise.all([
       this.gateway.counters(saleId),
       this.gateway.liveNumbers([saleId]),
@@ -201,7 +241,7 @@ export class SalesService {
       this.records.countOrders(saleId),
       this.records.countFcodes(saleId),
     ]);
-    if (!counters || !live) throw missingRedisState(saleId);
+    if (!counters || !live) return undefined;
     const now = this.clock.now();
     return {
       saleId,
@@ -277,6 +317,23 @@ export class SalesService {
       this.logger.error({ err: error, saleId }, `Could not undo the Redis side of a sale ${what} whose database write did not commit`);
     }
   }
+}
+
+/** The archive's cursor: the last sale's position, opaque to clients (base64url of JSON). */
+function encodeArchiveCursor(position: SaleArchivePosition): string {
+  return Buffer.from(JSON.stringify([position.startsAt, position.id])).toString('base64url');
+}
+
+function decodeArchiveCursor(cursor: string): SaleArchivePosition {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2 && Number.isSafeInteger(decoded[0]) && typeof decoded[1] === 'string' && ID_PATTERN.test(decoded[1])) {
+      return { startsAt: decoded[0] as number, id: decoded[1] };
+    }
+  } catch {
+    // not JSON: refused below like any other malformed cursor
+  }
+  throw SellException.validation([{ field: 'cursor', message: 'cursor must be a nextCursor returned by this route' }]);
 }
 
 function notFound(saleId: string): SellException {

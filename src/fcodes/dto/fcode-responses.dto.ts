@@ -56,3 +56,34 @@ export class FcodeSummaryDto {
   @ApiProperty({ example: 2, description: 'Codes not void, not backing a live order, and past their expiresAt' })
   expired: number;
 }
+
+export class FcodeBatchSummaryDto {
+  @ApiProperty({ example: 'fb_01jd8x3v7q9m2k4p6r8t0w2y4z' })
+  batchId: string;
+
+  @ApiProperty({ example: 1000, description: 'Codes issued in the batch' })
+  count: number;
+
+  @ApiProperty({ example: 0, description: 'Codes of the batch bound to a user' })
+  bound: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'When the codes stop working; null if only the sale end limits them' })
+  expiresAt: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ example: 740, description: 'Codes backing a live order (pending_payment or paid) right now, void ones excepted' })
+  redeemed: number;
+
+  @ApiProperty({ example: 3, description: 'Codes voided by ops (a void code that still backs an order counts here, not as redeemed)' })
+  void: number;
+
+  @ApiProperty({ example: 0, description: 'Codes past expiresAt that are neither void nor redeemed' })
+  expired: number;
+}
+
+export class FcodeBatchListDto {
+  @ApiProperty({ type: [FcodeBatchSummaryDto], description: 'Newest batch first' })
+  items: FcodeBatchSummaryDto[];
+}

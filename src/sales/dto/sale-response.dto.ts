@@ -88,6 +88,14 @@ export class SaleListResponseDto {
   items: SaleResponseDto[];
 }
 
+export class SalePageResponseDto {
+  @ApiProperty({ type: [SaleResponseDto], description: 'Newest startsAt first (ties by id)' })
+  items: SaleResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
+}
+
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /**

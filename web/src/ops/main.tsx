@@ -6,6 +6,7 @@ import { matchPath, usePath } from '../shared/router';
 import '../shared/styles.css';
 import { opsTokens } from './context';
 import { OpsHomePage } from './home-page';
+import { SaleReportPage } from './report-page';
 import { SaleAdminPage } from './sale-admin-page';
 
 function OpsConsole() {
@@ -14,6 +15,7 @@ function OpsConsole() {
   useEffect(() => onUnauthenticated(() => opsTokens.clear()), []);
   const claims = opsTokens.claims();
   const sale = matchPath('/ops/sales/:saleId', path);
+  const report = matchPath('/ops/sales/:saleId/report', path);
 
   let page;
   if (token === null) {
@@ -36,7 +38,8 @@ function OpsConsole() {
         <p>The admin routes will refuse it. Sign out and sign in with an ops token.</p>
       </Notice>
     );
-  } else if (sale) page = <SaleAdminPage key={sale.saleId} saleId={sale.saleId} />;
+  } else if (report) page = <SaleReportPage key={report.saleId} saleId={report.saleId} />;
+  else if (sale) page = <SaleAdminPage key={sale.saleId} saleId={sale.saleId} />;
   else page = <OpsHomePage token={token} />;
 
   return (
@@ -44,7 +47,7 @@ function OpsConsole() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <header class="site-header">
+      <header class="site-header no-print">
         <div class="inner">
           <Link href="/ops" class="brand">
             Sell<span>out</span> ops

@@ -1,6 +1,6 @@
 import { apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { FcodeBatch, Sale, SaleStats } from '../shared/types';
+import type { FcodeBatch, FcodeBatchSummary, Sale, SalePage, SaleReport, SaleStats, VoidedFcode } from '../shared/types';
 
 const encode = encodeURIComponent;
 
@@ -23,18 +23,36 @@ export async function fetchStats(token: string, saleId: string): Promise<{ stats
   return { stats: response.data, receivedAt: response.receivedAt };
 }
 
-export async function fetchPublicSales(token: string): Promise<Sale[]> {
-  const response = await apiRequest<{ items: Sale[] }>('GET', '/api/sales', { token });
-  const first = response.data.items[0];
-  if (first) serverClock.sync(first.serverTime, response.receivedAt);
-  return response.data.items;
+export interface SaleArchiveQuery {
+  /** Comma-separated phases; empty for every phase. */
+  phase: string;
+  q: string;
+  limit: number;
+  cursor: string | null;
 }
 
-export async function importReservationsCsv(token: string, saleId: string, csv: string): Promise<{ imported: number; duplicates: number }> {
+/** `GET /api/admin/sales`: one page of every sale, ended ones included, newest start first. */
+export async function fetchSaleArchive(token: string, query: SaleArchiveQuery): Promise<SalePage> {
+  const parameters = new URLSearchParams({ limit: String(query.limit) });
+  if (query.phase !== '') parameters.set('phase', query.phase);
+  if (query.q.trim() !== '') parameters.set('q', query.q.trim());
+  if (query.cursor !== null) parameters.set('cursor', query.cursor);
+  const response = await apiRequest<SalePage>('GET', `/api/admin/sales?${parameters.toString()}`, { token });
+  const first = response.data.items[0];
+  if (first) serverClock.sync(first.serverTime, response.receivedAt);
+  return response.data;
+}
+
+/**
+ * One call of the import route (at most 100,000 ids), sent as CSV: the server reads it faster than the
+ * same ids as JSON, which it validates id by id. The header line keeps an id spelled `userId` from being
+ * taken for one; ids with a double quote (which CSV reading would strip) go as JSON.
+ */
+export async function importReservations(token: string, saleId: string, userIds: string[]): Promise<{ imported: number; duplicates: number }> {
+  const asJson = userIds.some((userId) => userId.includes('"'));
   const response = await apiRequest<{ imported: number; duplicates: number }>('POST', `/api/admin/sales/${encode(saleId)}/reservations/import`, {
     token,
-    rawBody: csv,
-    contentType: 'text/csv',
+    ...(asJson ? { body: { userIds } } : { rawBody: `userId\n${userIds.join('\n')}`, contentType: 'text/csv' }),
     timeoutMs: 120000,
   });
   return response.data;
@@ -44,11 +62,25 @@ export async function issueFcodes(token: string, saleId: string, body: { count: 
   return (await apiRequest<FcodeBatch>('POST', `/api/admin/sales/${encode(saleId)}/fcodes`, { token, body, timeoutMs: 120000 })).data;
 }
 
-export async function downloadFcodesCsv(token: string, saleId: string, batchId: string): Promise<string> {
-  const response = await apiRequest<string>('GET', `/api/admin/sales/${encode(saleId)}/fcodes.csv?batchId=${encode(batchId)}`, {
+/** The CSV of one batch, or of every code of the sale when `batchId` is undefined. */
+export async function downloadFcodesCsv(token: string, saleId: string, batchId?: string): Promise<string> {
+  const query = batchId === undefined ? '' : `?batchId=${encode(batchId)}`;
+  const response = await apiRequest<string>('GET', `/api/admin/sales/${encode(saleId)}/fcodes.csv${query}`, {
     token,
     headers: { accept: 'text/csv' },
     timeoutMs: 120000,
   });
   return typeof response.data === 'string' ? response.data : String(response.data);
+}
+
+export async function fetchFcodeBatches(token: string, saleId: string): Promise<FcodeBatchSummary[]> {
+  return (await apiRequest<{ items: FcodeBatchSummary[] }>('GET', `/api/admin/sales/${encode(saleId)}/fcodes/batches`, { token, timeoutMs: 60000 })).data.items;
+}
+
+export async function voidFcode(token: string, code: string): Promise<VoidedFcode> {
+  return (await apiRequest<VoidedFcode>('POST', `/api/admin/fcodes/${encode(code)}/void`, { token })).data;
+}
+
+export async function fetchSaleReport(token: string, saleId: string): Promise<SaleReport> {
+  return (await apiRequest<SaleReport>('GET', `/api/admin/sales/${encode(saleId)}/report`, { token, timeoutMs: 60000 })).data;
 }

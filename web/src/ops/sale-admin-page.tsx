@@ -1,23 +1,17 @@
 import { useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
 import { Countdown, ErrorNotice, Link, Notice, PhaseBadge } from '../shared/components';
-import { formatCount, formatDateTime, formatMoney, fromDateTimeLocal } from '../shared/format';
+import { formatCount, formatDateTime, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, isOver, nextMilestone, timesOf } from '../shared/sale-timeline';
-import type { FcodeBatch, Sale, SaleStats } from '../shared/types';
-import { opsTokens } from './context';
+import type { Sale, SaleStats } from '../shared/types';
+import { tokenOrThrow } from './context';
+import { FcodesPanel } from './fcodes-panel';
 import { LiveStats } from './live-stats';
-import { addStock, downloadFcodesCsv, fetchAdminSale, importReservationsCsv, issueFcodes, pauseSale, resumeSale, updateSale } from './ops-api';
+import { addStock, fetchAdminSale, pauseSale, resumeSale, updateSale } from './ops-api';
+import { ReservationImport } from './reservation-import';
 import { saleFormOf } from './sale-form-rules';
 import { SaleForm } from './sale-form';
-
-const USER_ID = /^[\x21-\x7e]{1,64}$/;
-
-function tokenOrThrow(): string {
-  const token = opsTokens.get();
-  if (token === null) throw new ApiError(401, 'UNAUTHENTICATED', 'Signed out');
-  return token;
-}
 
 function PauseControl(props: { sale: Sale; onChange: (sale: Sale) => void }) {
   const [busy, setBusy] = useState(false);
@@ -111,231 +105,6 @@ function StockControl(props: { sale: Sale; stats: SaleStats | undefined; onChang
   );
 }
 
-function ReservationImport(props: { sale: Sale }) {
-  const [file, setFile] = useState<File | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ imported: number; duplicates: number } | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [problem, setProblem] = useState<string | undefined>(undefined);
-  const fileId = useId();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setResult(undefined);
-    setError(undefined);
-    if (!file) {
-      setProblem('Choose a CSV file with one user id per line.');
-      return;
-    }
-    setProblem(undefined);
-    setBusy(true);
-    try {
-      setResult(await importReservationsCsv(tokenOrThrow(), props.sale.id, await file.text()));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={submit} noValidate aria-labelledby="import-heading">
-      <h2 id="import-heading">Import reservations</h2>
-      <div class="field">
-        <label for={fileId}>CSV file (one user id per line, up to 100,000)</label>
-        <input
-          id={fileId}
-          name="file"
-          type="file"
-          accept=".csv,.txt,text/csv,text/plain"
-          onChange={(event) => setFile((event.currentTarget as HTMLInputElement).files?.[0])}
-          aria-invalid={problem !== undefined}
-          aria-describedby={problem ? `${fileId}-error` : undefined}
-        />
-        {problem ? (
-          <p id={`${fileId}-error`} class="field-error">
-            {problem}
-          </p>
-        ) : null}
-      </div>
-      <button type="submit" disabled={busy}>
-        {busy ? 'Importing…' : 'Import'}
-      </button>
-      {result ? (
-        <p role="status" data-testid="import-result">
-          Imported {formatCount(result.imported)} reservation{result.imported === 1 ? '' : 's'}; {formatCount(result.duplicates)} already existed.
-        </p>
-      ) : null}
-      <ErrorNotice error={error} />
-    </form>
-  );
-}
-
-function saveFile(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const anchor = document.createElement('a');
-  anchor.href = url;
-  anchor.download = name;
-  document.body.append(anchor);
-  anchor.click();
-  anchor.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
-}
-
-function FcodeIssuer(props: { sale: Sale }) {
-  const [count, setCount] = useState('100');
-  const [expiresAt, setExpiresAt] = useState('');
-  const [userIds, setUserIds] = useState('');
-  const [problems, setProblems] = useState<{ count?: string; expiresAt?: string; userIds?: string }>({});
-  const [busy, setBusy] = useState(false);
-  const [batches, setBatches] = useState<FcodeBatch[]>([]);
-  const [error, setError] = useState<unknown>(undefined);
-  const [downloading, setDownloading] = useState<string | undefined>(undefined);
-  const countId = useId();
-  const expiresId = useId();
-  const usersId = useId();
-  const boundUsers = userIds
-    .split(/[\s,;]+/)
-    .map((userId) => userId.trim())
-    .filter(Boolean);
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(undefined);
-    const found: typeof problems = {};
-    const body: { count: number; expiresAt?: string; userIds?: string[] } = { count: 0 };
-    if (boundUsers.length > 0) {
-      const bad = boundUsers.find((userId) => !USER_ID.test(userId));
-      if (bad !== undefined) found.userIds = `"${bad.slice(0, 70)}" is not a user id (1 to 64 characters, no spaces).`;
-      else if (new Set(boundUsers).size !== boundUsers.length) found.userIds = 'Each user id may appear only once.';
-      else if (boundUsers.length > 100000) found.userIds = 'At most 100,000 user ids per batch.';
-      body.count = boundUsers.length;
-      body.userIds = boundUsers;
-    } else {
-      const parsed = /^\d+$/.test(count.trim()) ? Number(count.trim()) : Number.NaN;
-      if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > 100000) found.count = 'From 1 to 100,000.';
-      body.count = parsed;
-    }
-    if (expiresAt.trim() !== '') {
-      const iso = fromDateTimeLocal(expiresAt);
-      if (iso === undefined) found.expiresAt = 'Not a valid date and time.';
-      else body.expiresAt = iso;
-    }
-    setProblems(found);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    try {
-      const batch = await issueFcodes(tokenOrThrow(), props.sale.id, body);
-      setBatches([batch, ...batches]);
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.code === 'VALIDATION_FAILED') {
-        const byField: typeof problems = {};
-        for (const detail of caught.details) {
-          const field = detail.field.split('.')[0] as keyof typeof problems;
-          if (field === 'count' || field === 'expiresAt' || field === 'userIds') byField[field] = detail.message;
-        }
-        setProblems(byField);
-      }
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const download = async (batchId: string) => {
-    setDownloading(batchId);
-    setError(undefined);
-    try {
-      const csv = await downloadFcodesCsv(tokenOrThrow(), props.sale.id, batchId);
-      saveFile(`fcodes-${props.sale.id}-${batchId}.csv`, csv, 'text/csv');
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setDownloading(undefined);
-    }
-  };
-
-  return (
-    <div>
-      <form onSubmit={submit} noValidate aria-labelledby="fcodes-heading">
-        <h2 id="fcodes-heading">Issue F-codes</h2>
-        <div class="form-grid">
-          <div class="field">
-            <label for={countId}>How many codes</label>
-            <input
-              id={countId}
-              name="count"
-              inputMode="numeric"
-              value={boundUsers.length > 0 ? String(boundUsers.length) : count}
-              disabled={boundUsers.length > 0}
-              onInput={(event) => setCount((event.currentTarget as HTMLInputElement).value)}
-              aria-invalid={problems.count !== undefined}
-              aria-describedby={`${countId}-hint`}
-            />
-            <p id={`${countId}-hint`} class={problems.count ? 'field-error' : 'field-hint'}>
-              {problems.count ?? (boundUsers.length > 0 ? 'One code per user id listed below.' : 'Up to 100,000 per batch.')}
-            </p>
-          </div>
-          <div class="field">
-            <label for={expiresId}>Expires (optional, your local time)</label>
-            <input
-              id={expiresId}
-              name="expiresAt"
-              type="datetime-local"
-              step={1}
-              value={expiresAt}
-              onInput={(event) => setExpiresAt((event.currentTarget as HTMLInputElement).value)}
-              aria-invalid={problems.expiresAt !== undefined}
-              aria-describedby={problems.expiresAt ? `${expiresId}-error` : undefined}
-            />
-            {problems.expiresAt ? (
-              <p id={`${expiresId}-error`} class="field-error">
-                {problems.expiresAt}
-              </p>
-            ) : null}
-          </div>
-        </div>
-        <div class="field">
-          <label for={usersId}>Bind to user ids (optional)</label>
-          <textarea
-            id={usersId}
-            name="userIds"
-            rows={3}
-            value={userIds}
-            onInput={(event) => setUserIds((event.currentTarget as HTMLTextAreaElement).value)}
-            aria-invalid={problems.userIds !== undefined}
-            aria-describedby={`${usersId}-hint`}
-          />
-          <p id={`${usersId}-hint`} class={problems.userIds ? 'field-error' : 'field-hint'}>
-            {problems.userIds ?? 'One per line (or separated by commas). A bound code works only for its user.'}
-          </p>
-        </div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Issuing…' : 'Issue codes'}
-        </button>
-      </form>
-      <ErrorNotice error={error} />
-      {batches.map((batch) => (
-        <div class="notice notice-success" key={batch.batchId} data-testid="fcode-batch">
-          <p class="notice-title">
-            Issued {formatCount(batch.codes.length)} code{batch.codes.length === 1 ? '' : 's'} (batch <code>{batch.batchId}</code>)
-          </p>
-          <p>Codes are shown in full only here and in the CSV: download it now.</p>
-          <button type="button" onClick={() => void download(batch.batchId)} disabled={downloading === batch.batchId}>
-            {downloading === batch.batchId ? 'Preparing…' : 'Download CSV'}
-          </button>
-          <details>
-            <summary>Show the first {Math.min(20, batch.codes.length)} codes</summary>
-            <ol class="codes">
-              {batch.codes.slice(0, 20).map((code) => (
-                <li key={code}>{code}</li>
-              ))}
-            </ol>
-          </details>
-        </div>
-      ))}
-    </div>
-  );
-}
-
 function initialSale(saleId: string): Sale | undefined {
   const state = history.state as { sale?: Sale } | null;
   return state?.sale?.id === saleId ? state.sale : undefined;
@@ -402,6 +171,7 @@ export function SaleAdminPage(props: { saleId: string }) {
           </span>
           <span>{formatMoney(sale.priceCents, sale.currency)}</span>
           <Link href={`/sales/${encodeURIComponent(sale.id)}`}>Open in the storefront</Link>
+          <Link href={`/ops/sales/${encodeURIComponent(sale.id)}/report`}>End-of-sale report</Link>
         </p>
         {milestone && !over ? <Countdown label={milestone.label} remainingMs={milestone.at - now} /> : null}
         {!over ? (
@@ -428,9 +198,7 @@ export function SaleAdminPage(props: { saleId: string }) {
         </section>
       </div>
 
-      <section class="card">
-        <FcodeIssuer sale={sale} />
-      </section>
+      <FcodesPanel sale={sale} />
 
       <section class="card" aria-labelledby="edit-heading">
         <h2 id="edit-heading">Details</h2>
@@ -447,6 +215,7 @@ export function SaleAdminPage(props: { saleId: string }) {
           key={`${sale.id}:${formVersion}:${locked}`}
           mode="edit"
           initial={saleFormOf(sale)}
+          current={saleFormOf(sale)}
           locked={locked}
           submit={(body) => updateSale(tokenOrThrow(), sale.id, body)}
           onSaved={(fresh) => {

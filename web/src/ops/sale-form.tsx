@@ -45,6 +45,11 @@ export interface SaleFormProps {
   onSaved: (sale: Sale) => void;
   /** Edit only: the sale is locked and the form is read-only. */
   locked?: boolean;
+  /**
+   * Edit only: the sale as it is now. Fields this form cannot change (stock, say, which has its own
+   * control) show it, so they follow changes made elsewhere without a reload.
+   */
+  current?: SaleFormValues;
 }
 
 /** Create or edit a sale: checks as API.md does before sending, then shows the server's answer by field. */
@@ -57,6 +62,8 @@ export function SaleForm(props: SaleFormProps) {
   const [message, setMessage] = useState<string | undefined>(undefined);
   const creating = props.mode === 'create';
   const disabled = (field: SaleField) => props.locked === true || (!creating && !EDITABLE_FIELDS.includes(field));
+  const fixed = (field: SaleField) => !creating && (props.locked === true || !EDITABLE_FIELDS.includes(field));
+  const shown = (field: SaleField) => (fixed(field) && props.current !== undefined ? props.current[field] : values[field]);
 
   const set = (field: SaleField) => (event: Event) => {
     const target = event.currentTarget as HTMLInputElement;
@@ -100,9 +107,9 @@ export function SaleForm(props: SaleFormProps) {
   type InputAttributes = { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby'?: string };
   const input = (field: SaleField, type: 'text' | 'datetime-local' = 'text', extra: Record<string, unknown> = {}) => (attributes: InputAttributes) =>
     type === 'datetime-local' ? (
-      <input {...attributes} type="datetime-local" step={1} value={values[field] as string} onInput={set(field)} disabled={disabled(field)} />
+      <input {...attributes} type="datetime-local" step={1} value={shown(field) as string} onInput={set(field)} disabled={disabled(field)} />
     ) : (
-      <input {...attributes} type="text" value={values[field] as string} onInput={set(field)} disabled={disabled(field)} {...extra} />
+      <input {...attributes} type="text" value={shown(field) as string} onInput={set(field)} disabled={disabled(field)} {...extra} />
     );
 
   const price = Number(values.priceCents);
@@ -127,7 +134,7 @@ export function SaleForm(props: SaleFormProps) {
           </Field>
         </div>
         <Field field="description" label="Description (optional)" errors={errors}>
-          {(attributes) => <textarea {...attributes} value={values.description} onInput={set('description')} disabled={disabled('description')} maxLength={5000} rows={3} />}
+          {(attributes) => <textarea {...attributes} value={shown('description') as string} onInput={set('description')} disabled={disabled('description')} maxLength={5000} rows={3} />}
         </Field>
       </fieldset>
       <fieldset disabled={props.locked}>
@@ -151,7 +158,7 @@ export function SaleForm(props: SaleFormProps) {
             id="sale-reservationRequired"
             name="reservationRequired"
             type="checkbox"
-            checked={values.reservationRequired}
+            checked={shown('reservationRequired') as boolean}
             onChange={set('reservationRequired')}
             disabled={disabled('reservationRequired')}
           />

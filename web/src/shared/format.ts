@@ -73,3 +73,15 @@ export function fromDateTimeLocal(value: string): string | undefined {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+/**
+ * A short order reference for people (receipts, a support call): the last eight characters of the ULID
+ * inside the order id (`o_<ulid>.<saleId>`), which are random, upper case in two groups of four:
+ * `o_01jd8x3v7q9m2k4p6r8t0w2y4z.s_…` → `8T0W-2Y4Z`. Forty random bits keep two orders of one sale from
+ * sharing a reference in all but a one-in-many-thousands case; the full id stays the exact key.
+ */
+export function orderReference(orderId: string): string {
+  const match = /^o_([0-9a-z]{26})\./i.exec(orderId);
+  const tail = (match ? match[1] : orderId.replace(/[^0-9a-z]/gi, '')).slice(-8).toUpperCase();
+  return tail.length > 4 ? `${tail.slice(0, 4)}-${tail.slice(4)}` : tail;
+}

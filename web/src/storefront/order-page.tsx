@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
 import { Countdown, ErrorNotice, Link, Notice, useToken } from '../shared/components';
-import { formatDateTime, formatMoney } from '../shared/format';
+import { formatDateTime, formatMoney, orderReference } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import type { Order, OrderStatus, Sale } from '../shared/types';
 import { buyerTokens } from './context';
@@ -113,6 +113,10 @@ export function OrderPage(props: { orderId: string }) {
           <span class={`badge badge-${order.status}`} data-testid="order-status">
             {STATUS_LABELS[order.status]}
           </span>
+          <span class="muted">Order</span>
+          <strong class="order-reference" data-testid="order-reference">
+            {orderReference(order.id)}
+          </strong>
         </p>
         <dl class="facts">
           <dt>Quantity</dt>
@@ -129,9 +133,9 @@ export function OrderPage(props: { orderId: string }) {
               <dd>{formatDateTime(order.paidAt)}</dd>
             </>
           ) : null}
-          <dt>Order number</dt>
+          <dt>Order reference</dt>
           <dd>
-            <code>{order.id}</code>
+            {orderReference(order.id)} <span class="muted small">(quote it to the shop)</span>
           </dd>
         </dl>
 
@@ -182,6 +186,12 @@ export function OrderPage(props: { orderId: string }) {
         ) : null}
         <ErrorNotice error={actionError} />
         {loadError !== undefined && !fatal ? <ErrorNotice error={loadError} /> : null}
+        <details class="muted small">
+          <summary>Full order id</summary>
+          <code class="break-anywhere" data-testid="order-id">
+            {order.id}
+          </code>
+        </details>
       </div>
     </article>
   );

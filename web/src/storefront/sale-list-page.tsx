@@ -44,7 +44,11 @@ export function SaleListPage() {
                 <p class="price">{formatMoney(sale.priceCents, sale.currency)}</p>
                 <p class="row">
                   <PhaseBadge phase={currentPhase(sale, now)} />
-                  <span class="muted">{formatCount(sale.remaining + sale.fcodeRemaining)} left</span>
+                  <span class="muted" data-testid="card-remaining">
+                    {/* The same two figures as the sale page: the F-code pool is not open to every buyer. */}
+                    {formatCount(sale.remaining)} left
+                    {sale.fcodeStock > 0 ? ` · ${formatCount(sale.fcodeRemaining)} for F-code holders` : ''}
+                  </span>
                 </p>
                 {milestone ? <Countdown label={milestone.label} remainingMs={milestone.at - now} /> : null}
               </li>

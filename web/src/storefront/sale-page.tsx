@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
 import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useToken } from '../shared/components';
 import { checkFcodeInput } from '../shared/fcode-input';
-import { describeDuration, formatCount, formatDateTime, formatMoney } from '../shared/format';
+import { describeDuration, formatCount, formatDateTime, formatMoney, orderReference } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { navigate } from '../shared/router';
 import { currentPhase, fcodeWindowOpen, isOver, nextMilestone, reservationOpen, sellingOpen, timesOf } from '../shared/sale-timeline';
@@ -98,11 +98,21 @@ export function SalePage(props: { saleId: string }) {
   const selling = sellingOpen(sale, now);
   const unitsForMe = fcodeTyped ? sale.remaining + sale.fcodeRemaining : sale.remaining;
   const buying = progress !== undefined;
-  const maxQuantity = Math.max(1, Math.min(sale.perUserLimit, 10));
+  const livingOrders = myOrders.filter((order) => order.status === 'pending_payment' || order.status === 'paid');
+  // What this buyer may still buy: the limit counts units in orders awaiting payment and paid ones.
+  const allowance = sale.perUserLimit - livingOrders.reduce((sum, order) => sum + order.quantity, 0);
+  const awaitingPayment = livingOrders.find((order) => order.status === 'pending_payment');
+  const maxQuantity = Math.max(1, Math.min(allowance, 10));
+  const orderQuantity = Math.min(quantity, maxQuantity);
 
   let blockedBecause: string | undefined;
   if (token === null) blockedBecause = 'Sign in to buy.';
   else if (phase === 'ended') blockedBecause = 'The sale has ended.';
+  else if (allowance <= 0) {
+    blockedBecause = awaitingPayment
+      ? `You already hold an order awaiting payment (limit ${sale.perUserLimit} per buyer): pay for it, or cancel it to buy again.`
+      : `You have bought the limit of ${sale.perUserLimit} per buyer.`;
+  }
   else if (sale.paused) blockedBecause = 'The sale is paused. The Buy button turns on by itself when it resumes.';
   else if (!selling && !(fcodeOpen && fcodeTyped)) {
     if (fcodeOpen) blockedBecause = 'Only F-code holders can buy before the start. Enter your F-code, or wait: the button turns on by itself at the start.';
@@ -130,7 +140,7 @@ export function SalePage(props: { saleId: string }) {
     event.preventDefault();
     if (blockedBecause !== undefined) return;
     setBuyError(undefined);
-    const body = fcodeTyped ? { quantity, fcode: fcode.trim() } : { quantity };
+    const body = fcodeTyped ? { quantity: orderQuantity, fcode: fcode.trim() } : { quantity: orderQuantity };
     try {
       const order = await purchaser.buy(saleId, body, { onProgress: setProgress });
       navigate(`/orders/${encodeURIComponent(order.id)}`, { order });
@@ -143,14 +153,12 @@ export function SalePage(props: { saleId: string }) {
     }
   };
 
-  const livingOrders = myOrders.filter((order) => order.status === 'pending_payment' || order.status === 'paid');
-
   return (
     <article aria-labelledby="sale-heading">
       <p>
         <Link href="/">← All sales</Link>
       </p>
-      <div class="two-columns">
+      <div class="two-columns sale-layout">
         <div class="card">
           <h1 id="sale-heading">
             {sale.name}
@@ -233,7 +241,27 @@ export function SalePage(props: { saleId: string }) {
                 <p>No reservation needed: anyone signed in can buy when the sale starts.</p>
               )}
 
-              {phase !== 'ended' ? (
+              {phase !== 'ended' && allowance <= 0 ? (
+                awaitingPayment ? (
+                  <Notice kind="info" title="Your order awaits payment" testId="limit-reached">
+                    <p>
+                      You hold {sale.perUserLimit === 1 ? 'the one unit' : `the ${sale.perUserLimit} units`} a buyer may have in this sale. Pay for it by{' '}
+                      {formatDateTime(awaitingPayment.payBy)} to keep it, or cancel it to buy again.
+                    </p>
+                    <p>
+                      <Link href={`/orders/${encodeURIComponent(awaitingPayment.id)}`}>Pay for order {orderReference(awaitingPayment.id)}</Link>
+                    </p>
+                  </Notice>
+                ) : (
+                  <Notice kind="success" title="You have bought your limit" testId="limit-reached">
+                    <p>
+                      Your order is paid. A buyer may have {sale.perUserLimit === 1 ? 'one unit' : `${sale.perUserLimit} units`} in this sale, so there is nothing more to buy here.
+                    </p>
+                  </Notice>
+                )
+              ) : null}
+
+              {phase !== 'ended' && allowance > 0 ? (
                 <form onSubmit={onBuy} aria-labelledby="buy-heading" class="stack" noValidate>
                   <h2 id="buy-heading">Buy</h2>
                   {fcodeOpen || times.fcodeOpensAt < times.startsAt ? (
@@ -266,7 +294,7 @@ export function SalePage(props: { saleId: string }) {
                   {sale.perUserLimit > 1 ? (
                     <div class="field">
                       <label for={quantityId}>Quantity</label>
-                      <select id={quantityId} name="quantity" value={String(quantity)} onChange={(event) => setQuantity(Number((event.currentTarget as HTMLSelectElement).value))}>
+                      <select id={quantityId} name="quantity" value={String(orderQuantity)} onChange={(event) => setQuantity(Number((event.currentTarget as HTMLSelectElement).value))}>
                         {Array.from({ length: maxQuantity }, (_, index) => index + 1).map((value) => (
                           <option value={String(value)} key={value}>
                             {value}
@@ -276,7 +304,7 @@ export function SalePage(props: { saleId: string }) {
                     </div>
                   ) : null}
                   <button type="submit" class="buy" disabled={blockedBecause !== undefined || buying} aria-describedby={buyHelpId} data-testid="buy">
-                    {buying ? 'Buying…' : `Buy now · ${formatMoney(sale.priceCents * quantity, sale.currency)}`}
+                    {buying ? 'Buying…' : `Buy now · ${formatMoney(sale.priceCents * orderQuantity, sale.currency)}`}
                   </button>
                   <p id={buyHelpId} class="field-hint" role="status">
                     {progress !== undefined ? progressText(progress) : (blockedBecause ?? (sale.reservationRequired && reservation === null && !fcodeTyped ? 'You have no reservation: without an F-code the shop will refuse this purchase.' : ''))}
@@ -292,7 +320,7 @@ export function SalePage(props: { saleId: string }) {
                     {livingOrders.map((order) => (
                       <li key={order.id}>
                         <Link href={`/orders/${encodeURIComponent(order.id)}`}>
-                          {order.quantity} × {formatMoney(order.unitPriceCents, order.currency)} — {order.status === 'paid' ? 'paid' : 'awaiting payment'}
+                          Order {orderReference(order.id)}: {order.quantity} × {formatMoney(order.unitPriceCents, order.currency)} — {order.status === 'paid' ? 'paid' : 'awaiting payment'}
                         </Link>
                       </li>
                     ))}
