@@ -119,6 +119,8 @@ export class ServerProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no such log line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-10).map((line) => JSON.stringify(line)).join('\n')}`)), timeoutMs);
+      // A wait that lost a race (another instance logged the line) must not keep the test runner alive.
+      timer.unref();
       this.waiters.push({
         test,
         resolve: (line) => {
