@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startRedisServer, RedisServerHandle } from './support/test-services';
 import { createTestDatabase, devToken, httpCall, HttpAnswer, isAlive, ServerProcess, TestDatabase } from './support/server-process';
 
@@ -133,8 +136,14 @@ describe('WEB_CONCURRENCY: a process per core', () => {
   describe('when a worker cannot start', () => {
     it('stops the service with exit code 1 instead of forking it again and again', async () => {
       // A file cannot hold a folder, and nothing listens on port 1.
-      const url = database.url.startsWith('sqlite:') ? 'sqlite:/etc/hostname/sellout.sqlite' : 'postgres://postgres@127.0.0.1:1/none';
-      await expect(start({ DATABASE_URL: url })).rejects.toThrow(/exited \(1\) while starting/);
+      const folder = mkdtempSync(join(tmpdir(), 'sellout-not-a-folder-'));
+      writeFileSync(join(folder, 'file'), '');
+      const url = database.url.startsWith('sqlite:') ? `sqlite:${join(folder, 'file')}/sellout.sqlite` : 'postgres://postgres@127.0.0.1:1/none';
+      try {
+        await expect(start({ DATABASE_URL: url })).rejects.toThrow(/exited \(1\) while starting/);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     });
   });
 });
