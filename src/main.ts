@@ -1,12 +1,20 @@
 import 'reflect-metadata';
-import { createApp } from './app.factory';
+import cluster from 'node:cluster';
 import { loadConfigOrExit } from './config/app-config';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    // The primary only supervises: it loads none of the service (see ClusterPrimary).
+    const { ClusterPrimary } = await import('./cluster/cluster-primary');
+    ClusterPrimary.start(config);
+    return;
+  }
+  const { createApp } = await import('./app.factory');
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
-  process.stdout.write(`Sellout listening on http://${config.host}:${config.port}\n`);
+  // Under a primary, the primary says it once for all its workers.
+  if (cluster.isPrimary) process.stdout.write(`Sellout listening on http://${config.host}:${config.port}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -124,6 +124,18 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('WEB_CONCURRENCY', () => {
+    it('runs one process by default and accepts up to 64 workers', () => {
+      expect(loadConfig({}).webConcurrency).toBe(1);
+      expect(loadConfig({ WEB_CONCURRENCY: '4' }).webConcurrency).toBe(4);
+      expect(loadConfig({ WEB_CONCURRENCY: '64' }).webConcurrency).toBe(64);
+    });
+
+    it.each(['0', '65', '-2', '1.5', 'auto'])('refuses %j and names the variable', (value) => {
+      expect(problemsOf({ WEB_CONCURRENCY: value })).toEqual([expect.stringContaining('WEB_CONCURRENCY')]);
+    });
+  });
+
   it('refuses an unknown NODE_ENV', () => {
     expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([expect.stringContaining('NODE_ENV')]);
   });

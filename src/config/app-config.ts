@@ -41,6 +41,8 @@ export interface AppConfig {
   fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
   /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-For decides the client address. */
   trustProxy: boolean | number | string;
+  /** HTTP worker processes sharing the port (Node's cluster); 1 runs the service in this process alone. */
+  webConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowMs: read.integer('FCODE_FAILURE_WINDOW_SECONDS', 600, 1, 86400) * 1000,
     },
     trustProxy: readTrustProxy(read),
+    webConcurrency: read.integer('WEB_CONCURRENCY', 1, 1, 64),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -20,11 +20,12 @@ import { migrations } from './migrations';
 export const EMBEDDED_PRAGMAS = ['synchronous = NORMAL', 'cache_size = -65536', 'wal_autocheckpoint = 10000'] as const;
 
 /**
- * TypeORM options for either database. Migrations run at boot; `synchronize` is never on, so the
- * committed migrations are the only source of the schema in every environment, tests included.
+ * TypeORM options for either database. Migrations run at boot, under a lock that spans processes
+ * (`openDataSource` in migrations-lock.ts), not through TypeORM's `migrationsRun`; `synchronize` is never
+ * on, so the committed migrations are the only source of the schema in every environment, tests included.
  */
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
-  const common = { entities, migrations, migrationsRun: true, synchronize: false, logging: false } as const;
+  const common = { entities, migrations, migrationsRun: false, synchronize: false, logging: false } as const;
   if (database.kind === 'postgres') {
     return { ...common, type: 'postgres', url: database.url, extra: { max: 20, connectionTimeoutMillis: 5000 } };
   }
