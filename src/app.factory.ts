@@ -12,6 +12,7 @@ import { AccessLog } from './common/access-log';
 import { fastifyTrustProxy } from './common/trust-proxy';
 import { MetricsService } from './metrics/metrics.service';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
+import { checkAppendOnly } from './redis/durability';
 
 /**
  * Builds the HTTP application (not yet listening). `main.ts`, the e2e tests and the benchmark all use
@@ -19,6 +20,8 @@ import { documentPurchaseRoute } from './purchase/purchase.openapi';
  * metrics and the OpenAPI document.
  */
 export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
+  // Before anything is built: a refused boot leaves no connection open.
+  if (config.redisDurability.mode === 'aof') await checkAppendOnly(config.redisUrl);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => requestIdOf(request),
