@@ -14,6 +14,7 @@ import { answerClientError, installHttpEdges } from './common/http-edges';
 import { TokenService } from './auth/token.service';
 import { MetricsService } from './metrics/metrics.service';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
+import { checkAppendOnly } from './redis/durability';
 
 /**
  * Builds the HTTP application (not yet listening). `main.ts`, the e2e tests and the benchmark all use
@@ -21,6 +22,8 @@ import { documentPurchaseRoute } from './purchase/purchase.openapi';
  * metrics and the OpenAPI document.
  */
 export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
+  // Before anything is built: a refused boot leaves no connection open.
+  if (config.redisDurability.mode === 'aof') await checkAppendOnly(config.redisUrl);
   const adapter = new FastifyAdapter({
     // Every route's limit; the admin routes get BODY_LIMIT_BYTES (installHttpEdges).
     bodyLimit: config.buyerBodyLimitBytes,

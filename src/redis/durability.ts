@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
@@ -11,7 +11,7 @@ const MAX_WAIT_MS = 1000;
 /**
  * Makes an acknowledged write as durable as `REDIS_DURABILITY` promises before its `201`/`200` is sent.
  *
- * - `aof`: Redis must run with `appendonly yes`, checked at boot; nothing is done per request (Redis's
+ * - `aof`: Redis must run with `appendonly yes`, checked at boot (`checkAppendOnly`); nothing is done per request (Redis's
  *   `appendfsync` decides how much a crash of the machine can lose: `always` nothing, `everysec` up to a
  *   second).
  * - `replicas:N`: after a write, Redis `WAIT`s until N replicas have it. `WAIT` covers every earlier write
@@ -43,9 +43,8 @@ export class RedisDurability implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const durability = this.config.redisDurability;
-    if (durability.mode === 'aof') await this.checkAppendOnly();
-    else if (durability.mode === 'replicas') await this.reportReplicas(durability.replicas);
-    else if (this.config.nodeEnv === 'production') this.logger.warn('REDIS_DURABILITY=none: orders answered 201 are lost if Redis loses its memory before the order writer stores them');
+    if (durability.mode === 'replicas') await this.reportReplicas(durability.replicas);
+    else if (durability.mode === 'none' && this.config.nodeEnv === 'production') this.logger.warn('REDIS_DURABILITY=none: orders answered 201 are lost if Redis loses its memory before the order writer stores them');
   }
 
   /**
@@ -66,10 +65,25 @@ export class RedisDurability implements OnModuleInit {
     if (acknowledged < this.replicas) throw new OutcomeUnknownError(`${what} (${acknowledged} of ${this.replicas} replica(s) confirmed the write)`);
   }
 
-  private async checkAppendOnly(): Promise<void> {
+  private async reportReplicas(wanted: number): Promise<void> {
+    const info = await this.redis.info('replication');
+    const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    if (connected < wanted) this.logger.warn(`REDIS_DURABILITY=replicas:${wanted}, but Redis has ${connected} replica(s) connected: writes will answer 503 OUTCOME_UNKNOWN until enough replicas are up`);
+  }
+}
+
+/**
+ * The boot check of `REDIS_DURABILITY=aof`, run on a connection of its own before the application is
+ * built, so that a refused boot leaves nothing open behind it. Throws a message naming the setting.
+ */
+export async function checkAppendOnly(redisUrl: string): Promise<string> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
     let reply: string[];
     try {
-      reply = (await this.redis.config('GET', 'appendonly')) as string[];
+      reply = (await redis.config('GET', 'appendonly')) as string[];
     } catch (error) {
       throw new Error(
         `REDIS_DURABILITY=aof: cannot check that Redis runs with appendonly yes, because CONFIG GET was refused (${(error as Error).message}). ` +
@@ -82,13 +96,9 @@ export class RedisDurability implements OnModuleInit {
           'Run Redis with --appendonly yes (and appendfsync everysec or always), or choose REDIS_DURABILITY=replicas:N or none.',
       );
     }
-    const fsync = (await this.redis.config('GET', 'appendfsync')) as string[];
-    this.logger.log(`Redis durability: append-only file, appendfsync ${fsync[1] ?? 'unknown'}`);
-  }
-
-  private async reportReplicas(wanted: number): Promise<void> {
-    const info = await this.redis.info('replication');
-    const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
-    if (connected < wanted) this.logger.warn(`REDIS_DURABILITY=replicas:${wanted}, but Redis has ${connected} replica(s) connected: writes will answer 503 OUTCOME_UNKNOWN until enough replicas are up`);
+    const fsync = (await redis.config('GET', 'appendfsync')) as string[];
+    return fsync[1] ?? 'unknown';
+  } finally {
+    redis.disconnect();
   }
 }
