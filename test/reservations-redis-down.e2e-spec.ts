@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReservationEntity } from '../src/reservations/reservation.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { SaleEntity } from '../src/sales/sale.entity';
 import { buyerIds } from './support/sales';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
@@ -123,7 +122,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
     expectUnavailable(stock);
     expectUnavailable(pause);
     expect(await app.database.manager.findOneByOrFail(SaleEntity, { id: sale.id })).toMatchObject({ stock: 10, paused: false });
-    expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'paused')).toEqual(['10', '0']);
+    expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'paused')).toEqual(['10', '0']);
   });
 
   it('answers 503 to a reservation, and a retry once Redis is back converges on the first reservedAt', async () => {
@@ -138,7 +137,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
 
     expect(retry.status).toBe(200);
     expect(retry.body.reservedAt).toBe(iso(reservedAt));
-    expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(reservedAt));
+    expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, userId)).toBe(String(reservedAt));
   });
 
   it('answers 503 to an import, and repeating it once Redis is back completes it', async () => {
@@ -152,6 +151,6 @@ describe('Sales and reservations while Redis is unreachable', () => {
     expect(retry.status).toBe(200);
     expect(retry.body.imported + retry.body.duplicates).toBe(500);
     expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id } })).toBe(500);
-    expect(await app.redis.hlen(RedisKeys.forSale(sale.id).reservations)).toBe(500);
+    expect(await app.redis.hlen(app.keys.forSale(sale.id).reservations)).toBe(500);
   });
 });

@@ -77,10 +77,13 @@ type ScriptReply = [string, ...(string | number)[]];
 /** The one door to the order lifecycle scripts: builds their keys and arguments and types their replies. */
 @Injectable()
 export class OrderLifecycleGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   async beginPayment(attempt: BeginPaymentAttempt): Promise<BeginPaymentOutcome> {
-    const keys = RedisKeys.forSale(attempt.saleId);
+    const keys = this.keys.forSale(attempt.saleId);
     const [outcome, ...values] = await runScript<ScriptReply>(
       this.redis,
       'pay-order',
@@ -107,7 +110,7 @@ export class OrderLifecycleGateway {
   }
 
   async settlePayment(request: SettlePaymentRequest): Promise<SettlePaymentOutcome> {
-    const keys = RedisKeys.forSale(request.saleId);
+    const keys = this.keys.forSale(request.saleId);
     const [outcome, ...values] = await runScript<ScriptReply>(
       this.redis,
       'settle-payment',
@@ -139,7 +142,7 @@ export class OrderLifecycleGateway {
 
   /** F-code hashes of many orders of one sale, in one round trip ('' for none or a missing order). */
   async fcodeHashesOf(saleId: string, orderIds: string[]): Promise<string[]> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const pipeline = this.redis.pipeline();
     for (const orderId of orderIds) pipeline.hget(keys.order(orderId), 'fcodeHash');
     const replies = (await pipeline.exec()) ?? [];
@@ -152,24 +155,24 @@ export class OrderLifecycleGateway {
 
   /** Ids of orders of one sale whose payment deadline is at or before `now`, oldest first. */
   async dueOrderIds(saleId: string, now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(RedisKeys.forSale(saleId).deadlines, '-inf', now, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.keys.forSale(saleId).deadlines, '-inf', now, 'LIMIT', 0, limit);
   }
 
   async saleIds(): Promise<string[]> {
-    return this.redis.smembers(RedisKeys.salesIndex);
+    return this.redis.smembers(this.keys.salesIndex);
   }
 
   private async fcodeHashOf(saleId: string, orderId: string): Promise<string> {
-    return (await this.redis.hget(RedisKeys.forSale(saleId).order(orderId), 'fcodeHash')) ?? '';
+    return (await this.redis.hget(this.keys.forSale(saleId).order(orderId), 'fcodeHash')) ?? '';
   }
 
   private runRelease(request: ReleaseRequest, fcodeHash: string): Promise<ScriptReply> {
-    const keys = RedisKeys.forSale(request.saleId);
+    const keys = this.keys.forSale(request.saleId);
     return runScript<ScriptReply>(
       this.redis,
       'release-order',
       [keys.sale, keys.buyers, keys.order(request.orderId), keys.deadlines, keys.events, keys.fcode(fcodeHash)],
-      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, RedisKeys.soldOutChannel],
+      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, this.keys.soldOutChannel],
     );
   }
 }

@@ -44,10 +44,13 @@ export function purchaseFingerprint(attempt: Pick<PurchaseAttempt, 'userId' | 'q
 /** The one door to `purchase.lua`: builds its keys and arguments and types its reply. */
 @Injectable()
 export class PurchaseGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   async purchase(attempt: PurchaseAttempt): Promise<PurchaseOutcome> {
-    const keys = RedisKeys.forSale(attempt.saleId);
+    const keys = this.keys.forSale(attempt.saleId);
     const reply = await runScript<ScriptReply>(
       this.redis,
       'purchase',
@@ -78,7 +81,7 @@ export class PurchaseGateway {
 
   /** Whether an accepted purchase is remembered under this Idempotency-Key (one GET, no script). */
   async hasIdempotentResponse(saleId: string, userId: string, idempotencyKey: string): Promise<boolean> {
-    return (await this.redis.exists(RedisKeys.forSale(saleId).idempotency(IDEMPOTENCY_SCOPE, userId, idempotencyKey))) === 1;
+    return (await this.redis.exists(this.keys.forSale(saleId).idempotency(IDEMPOTENCY_SCOPE, userId, idempotencyKey))) === 1;
   }
 }
 

@@ -52,6 +52,7 @@ export class PurchaseService implements OnModuleInit {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
   ) {}
 
   onModuleInit(): void {
@@ -128,10 +129,10 @@ export class PurchaseService implements OnModuleInit {
 
   /** Fills `sellout_stock_remaining` for sales that have not ended, and drops ended ones. */
   private async collectStockRemaining(): Promise<void> {
-    const saleIds = await this.redis.smembers(RedisKeys.salesIndex);
+    const saleIds = await this.redis.smembers(this.keys.salesIndex);
     if (saleIds.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const saleId of saleIds) pipeline.hmget(RedisKeys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
+    for (const saleId of saleIds) pipeline.hmget(this.keys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
     const replies = (await pipeline.exec()) ?? [];
     const now = this.clock.now();
     saleIds.forEach((saleId, index) => {

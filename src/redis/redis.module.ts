@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { createRedisClient, createSubscriber } from './redis-client.factory';
+import { RedisKeys } from './redis-keys';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
 
 @Global()
@@ -10,8 +11,9 @@ import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
   providers: [
     { provide: REDIS_CLIENT, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedisClient(config.redisUrl, config.redisCommandTimeoutMs, 'sellout') },
     { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createSubscriber(config.redisUrl, 'sellout-sub') },
+    { provide: RedisKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new RedisKeys(config.redisKeyPrefix) },
   ],
-  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER],
+  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER, RedisKeys],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEntity } from '../../src/orders/order.entity';
 import { OrderWriterService } from '../../src/orders/order-writer.service';
-import { RedisKeys } from '../../src/redis/redis-keys';
 import { TestApp } from './test-app';
 
 /**
@@ -51,7 +50,7 @@ export async function waitForOrderWriter(app: TestApp, saleId: string, timeoutMs
 
 /** Every `order:<id>` hash of the sale in Redis (found by scanning the sale's hash tag). */
 export async function redisOrdersOf(app: TestApp, saleId: string): Promise<ObservedOrder[]> {
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const orderKeys: string[] = [];
   let cursor = '0';
   do {
@@ -89,7 +88,7 @@ export async function assertInvariants(app: TestApp, saleId: string, options: In
   const checkDatabase = options.checkDatabase ?? true;
   if (checkDatabase) await waitForOrderWriter(options.writerApp ?? app, saleId, options.idleTimeoutMs);
 
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const violations: string[] = [];
   const sale = await app.redis.hgetall(keys.sale);
   if (Object.keys(sale).length === 0) throw new Error(`sale ${saleId} has no Redis state`);
