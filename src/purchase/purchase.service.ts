@@ -13,6 +13,7 @@ import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRecord } from '../orders/order-record';
 import { RedisKeys } from '../redis/redis-keys';
+import { SaleRebuildService } from '../sales/sale-rebuild.service';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
 import { SoldOutCache } from './sold-out-cache';
@@ -53,6 +54,7 @@ export class PurchaseService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly rebuild: SaleRebuildService,
   ) {}
 
   onModuleInit(): void {
@@ -115,6 +117,8 @@ export class PurchaseService implements OnModuleInit {
       this.soldOut.recordSoldOut(saleId, outcome.generalRemaining, outcome.fcodeRemaining, outcome.stockVersion);
     }
     if (outcome.outcome === 'FCODE_INVALID') await this.fcodeLimiter.recordFailure(userId, request.ip);
+    // Redis not knowing the sale is not the end of it: the database decides (it may be being rebuilt).
+    if (outcome.outcome === 'SALE_NOT_FOUND') throw await this.rebuild.saleMissingError(saleId, now);
     throw refusalError(saleId, outcome);
   }
 

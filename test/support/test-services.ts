@@ -23,16 +23,18 @@ export interface RedisServerHandle {
 }
 
 /**
- * Starts a private redis-server (no persistence) on a free port, so tests never touch a developer's
- * Redis. Fails with an install hint when redis-server is not on PATH.
+ * Starts a private redis-server (no persistence) on a free port, or on `port` (to restart one that was
+ * stopped: it comes back empty), so tests never touch a developer's Redis. Fails with an install hint
+ * when redis-server is not on PATH.
  */
-export async function startRedisServer(): Promise<RedisServerHandle> {
+export async function startRedisServer(port?: number): Promise<RedisServerHandle> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not on PATH. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.');
   }
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore', detached: true });
   child.unref();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10000;
   for (;;) {
@@ -54,12 +56,14 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     url,
     port,
     pid,
+    /** SIGKILL; resolves once the server is gone (its port free for a restart). */
     stop: async () => {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
-        // already gone
+        return; // already gone
       }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     },
   };
 }
