@@ -7,6 +7,7 @@ import { SellException } from '../common/errors/sell.exception';
 import { DeploymentBinding } from '../deployment/deployment-binding.service';
 import { DeploymentGateway } from '../deployment/deployment.gateway';
 import { SaleRestoreService } from './sale-restore.service';
+import type { SaleEntity } from './sale.entity';
 import { SalesGateway } from './sales.gateway';
 import { SalesRepository } from './sales.repository';
 
@@ -50,6 +51,8 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
   /** Ids the database did not hold, until when that answer is trusted. */
   private readonly unknownSales = new Map<string, number>();
   private readonly repairs = new Map<string, number>();
+  /** Rebuilds of one sale in progress in this process: the full pass and a purchase's repair share them. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly binding: DeploymentBinding,
@@ -126,7 +129,7 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
       if ((await this.deployment.boundId()) !== null) return;
       const started = Date.now();
       await this.settled();
-      const report = await this.restore.restoreMissing();
+      const report = await this.restore.restoreMissing((sale) => this.restoreOnce(sale));
       await this.binding.bind();
       this.lost = false;
       this.logger.warn(`Rebuilt ${report.restored.length} sale(s) after Redis lost its memory, in ${Date.now() - started} ms`);
@@ -161,7 +164,16 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     if (this.lost) await this.settled();
     else if ((await this.salesGateway.orderWriterBacklog(saleId)).lag > 0) return;
     const sale = await this.sales.findById(saleId);
-    if (sale && sale.endsAt > this.clock.now() && (await this.restore.restoreSale(sale))) this.logger.warn(`Rebuilt the Redis state of sale ${saleId}, which was missing`);
+    if (sale && sale.endsAt > this.clock.now() && (await this.restoreOnce(sale))) this.logger.warn(`Rebuilt the Redis state of sale ${saleId}, which was missing`);
+  }
+
+  private restoreOnce(sale: SaleEntity): Promise<boolean> {
+    let running = this.inFlight.get(sale.id);
+    if (!running) {
+      running = this.restore.restoreSale(sale).finally(() => this.inFlight.delete(sale.id));
+      this.inFlight.set(sale.id, running);
+    }
+    return running;
   }
 
   private async endsAtOf(saleId: string): Promise<number | undefined> {
