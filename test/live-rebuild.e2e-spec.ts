@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeploymentGateway } from '../src/deployment/deployment.gateway';
 import { SaleRestoreService } from '../src/sales/sale-restore.service';
+import { SalesRepository } from '../src/sales/sales.repository';
 import { issueFcodes } from './fcodes.fixtures';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, TestSale } from './support/sales';
@@ -124,6 +125,32 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       expect(await buyUntilAccepted([app], sold.sale.id, lostAt)).toBeLessThan(REBUILD_BUDGET_MS);
       await expectRebuilt(app, sold, 1);
       await assertInvariants(app, sold.sale.id);
+    });
+  });
+
+  describe('when the admission script does not find a sale', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await createTestApp();
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('answers 404 for an id the database does not hold either, asking the database once a second at most', async () => {
+      const lookups = jest.spyOn(app.app.get(SalesRepository), 'findById');
+      const buyer = buyerIds(1)[0];
+      const responses = await Promise.all(Array.from({ length: 50 }, () => purchase(app, 's_01jd8x3v7q9m2k4p6r8t0w2y4z', buyer)));
+      expect(new Set(responses.map((response) => `${response.status} ${response.body.code}`))).toEqual(new Set(['404 SALE_NOT_FOUND']));
+      expect(lookups.mock.calls.length).toBeLessThanOrEqual(2);
+    });
+
+    it('answers SALE_ENDED for an ended sale whose state is gone (ended sales are not rebuilt)', async () => {
+      const sale = await createSale(app, { stock: 5, reservationRequired: false });
+      await app.redis.del(app.keys.forSale(sale.id).sale);
+      app.clock.set(sale.endsAt + 1);
+      const response = await purchase(app, sale.id, buyerIds(1)[0]);
+      expect([response.status, response.body.code]).toEqual([409, 'SALE_ENDED']);
     });
   });
 

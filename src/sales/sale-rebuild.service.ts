@@ -51,6 +51,8 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
   /** Ids the database did not hold, until when that answer is trusted. */
   private readonly unknownSales = new Map<string, number>();
   private readonly repairs = new Map<string, number>();
+  /** Database look-ups in progress: concurrent misses of one id share one query. */
+  private readonly lookups = new Map<string, Promise<number | undefined>>();
   /** Rebuilds of one sale in progress in this process: the full pass and a purchase's repair share them. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
@@ -180,6 +182,15 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     const known = this.knownSales.get(saleId);
     if (known !== undefined) return known;
     if ((this.unknownSales.get(saleId) ?? 0) > Date.now()) return undefined;
+    let lookup = this.lookups.get(saleId);
+    if (!lookup) {
+      lookup = this.lookUp(saleId).finally(() => this.lookups.delete(saleId));
+      this.lookups.set(saleId, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUp(saleId: string): Promise<number | undefined> {
     const sale = await this.sales.findById(saleId);
     if (!sale) {
       if (this.unknownSales.size > CACHE_LIMIT) this.unknownSales.clear();
