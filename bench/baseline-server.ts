@@ -15,11 +15,12 @@ import { RedisKeys } from '../src/redis/redis-keys';
  * pipe, no metrics, no logging, no sold-out short-circuit. The service's throughput is reported as a
  * fraction of this one's, which tells how much the framework around the script costs.
  *
- * Environment: REDIS_URL, JWT_SECRET, PORT (started by bench/processes.ts).
+ * Environment: REDIS_URL, REDIS_KEY_PREFIX, JWT_SECRET, PORT (started by bench/processes.ts).
  */
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const secret = process.env.JWT_SECRET ?? '';
 const port = Number(process.env.PORT ?? 3999);
+const redisKeys = new RedisKeys(process.env.REDIS_KEY_PREFIX || undefined);
 
 const redis = new Redis(redisUrl, { enableAutoPipelining: false });
 redis.defineCommand('purchase', { lua: readFileSync(join(__dirname, '..', 'src', 'redis', 'scripts', 'purchase.lua'), 'utf8') });
@@ -54,7 +55,7 @@ app.post<{ Params: { saleId: string }; Body: { quantity?: number } | undefined }
   const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
   const now = Date.now();
   const orderId = newOrderId(saleId, now);
-  const keys = RedisKeys.forSale(saleId);
+  const keys = redisKeys.forSale(saleId);
   const [outcome, first] = await runPurchase(
     9,
     keys.sale,

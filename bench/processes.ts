@@ -257,12 +257,12 @@ export function snapshotDist(from: string, into: string): string {
   return into;
 }
 
-export async function startBaseline(redisUrl: string, jwtSecret: string, logFile: string): Promise<ChildHandle> {
+export async function startBaseline(redisUrl: string, jwtSecret: string, keyPrefix: string, logFile: string): Promise<ChildHandle> {
   const port = await freePort();
   return startNode(
     'the baseline server',
     ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'baseline-server.ts')],
-    { REDIS_URL: redisUrl, JWT_SECRET: jwtSecret, PORT: String(port), NODE_ENV: 'production' },
+    { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, JWT_SECRET: jwtSecret, PORT: String(port), NODE_ENV: 'production' },
     port,
     '/health',
     logFile,

@@ -43,6 +43,8 @@ interface Context {
   /** Where the service writes its CPU profile of the first sell-out (BENCH_CPU_PROFILE=true). */
   cpuProfileFile?: string;
   redis: Redis;
+  /** The keys of this invocation's deployment (its own REDIS_KEY_PREFIX, bound to its own database). */
+  keys: RedisKeys;
   admin: AdminClient;
   serviceUrl: string;
   tag: string;
@@ -75,6 +77,7 @@ function loadFor(context: Context, target: 'service' | 'baseline', run: number, 
     serverPid: server.pid,
     writerPid: target === 'service' ? context.worker?.pid : undefined,
     redis: context.redis,
+    keys: context.keys,
     saleId,
     stock: settings.stock,
     reserved: settings.reserved,
@@ -141,10 +144,10 @@ async function baselineRun(context: Context, run: number, jwtSecret: string, red
   const { saleId, importSeconds } = await prepareSale(context, `bench-${context.tag}-baseline${run}`);
   await context.service.stop();
   await context.worker?.stop();
-  const baseline = await startBaseline(redisUrl, jwtSecret, logFile);
+  const baseline = await startBaseline(redisUrl, jwtSecret, context.keys.prefix, logFile);
   try {
     const startsAt = Date.now() + settings.startLeadMs + settings.warmupMs;
-    const keys = RedisKeys.forSale(saleId);
+    const keys = context.keys.forSale(saleId);
     await redis.hset(keys.sale, { startsAt, fcodeOpensAt: startsAt, reservationClosesAt: startsAt });
     const load = loadFor(context, 'baseline', run, baseline, saleId, importSeconds, startsAt);
     await load.run();
@@ -166,17 +169,19 @@ async function baselineRun(context: Context, run: number, jwtSecret: string, red
 }
 
 /** Drops the Redis state of the benchmark's sales when nothing else will ever read it. */
-async function forgetSales(redis: Redis, saleIds: string[]): Promise<void> {
+async function forgetSales(redis: Redis, redisKeys: RedisKeys, saleIds: string[]): Promise<void> {
   for (const saleId of saleIds) {
-    const tag = RedisKeys.forSale(saleId).tag;
+    const tag = redisKeys.forSale(saleId).tag;
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tag.replace(/[*?[\]]/g, '\\$&')}*`, 'COUNT', 1000);
       if (keys.length > 0) await redis.unlink(...keys);
       cursor = next;
     } while (cursor !== '0');
-    await redis.srem(RedisKeys.salesIndex, saleId);
+    await redis.srem(redisKeys.salesIndex, saleId);
   }
+  // The invocation's database is gone with its scratch folder: so is its binding.
+  await redis.del(redisKeys.deployment, redisKeys.salesIndex);
 }
 
 /** Waits for the profiler's file to be complete and summarises it. */
@@ -229,6 +234,9 @@ async function main(): Promise<number> {
     REDIS_DURABILITY: serviceDurability(settings.durability),
     DATABASE_URL: databaseUrl,
     DATA_DIR: scratch,
+    // Each invocation has a database of its own (unless DATABASE_URL), so a keyspace of its own too: a
+    // Redis keeps the binding of a prefix to the database that first used it.
+    REDIS_KEY_PREFIX: `bench-${randomBytes(6).toString('hex')}`,
     JWT_SECRET: jwtSecret,
     FCODE_SECRET: randomBytes(24).toString('hex'),
     LOG_LEVEL: settings.logLevel,
@@ -252,6 +260,7 @@ async function main(): Promise<number> {
     worker,
     cpuProfileFile,
     redis,
+    keys: new RedisKeys(serviceEnv.REDIS_KEY_PREFIX),
     admin: new AdminClient(service.url, opsToken),
     serviceUrl: service.url,
     tag,
@@ -289,7 +298,7 @@ async function main(): Promise<number> {
   } finally {
     await context.service.stop();
     await context.worker?.stop();
-    if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, [...runs, ...baselines].map((run) => run.saleId));
+    if (!redisHandle.private && !settings.databaseUrl) await forgetSales(redis, context.keys, [...runs, ...baselines].map((run) => run.saleId));
     redis.disconnect();
     await redisHandle.stop();
     if (!settings.databaseUrl) rmSync(scratch, { recursive: true, force: true });

@@ -19,6 +19,7 @@ export interface SellOutOptions {
   run: number;
   baseUrl: string;
   redis: Redis;
+  keys: RedisKeys;
   saleId: string;
   stock: number;
   reserved: number;
@@ -201,7 +202,7 @@ export class SellOutLoad {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      const keys = RedisKeys.forSale(this.options.saleId);
+      const keys = this.options.keys.forSale(this.options.saleId);
       const [[saleError, sale], [groupsError, groups], [, streamLength]] = (await this.options.redis
         .pipeline()
         .hmget(keys.sale, 'unitsSold', 'generalRemaining', 'fcodeRemaining')

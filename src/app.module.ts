@@ -16,6 +16,7 @@ import { FcodesModule } from './fcodes/fcodes.module';
 import { OrdersModule } from './orders/orders.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { DeploymentModule } from './deployment/deployment.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
 import { ReportsModule } from './reports/reports.module';
@@ -61,6 +62,7 @@ export class AppModule {
         }),
         DatabaseModule,
         RedisModule,
+        DeploymentModule,
         MetricsModule,
         AuthModule,
         HealthModule,

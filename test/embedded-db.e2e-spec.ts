@@ -1,5 +1,4 @@
 import { ReservationEntity } from '../src/reservations/reservation.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { SaleEntity } from '../src/sales/sale.entity';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, purchase } from './support/sales';
@@ -61,12 +60,12 @@ describe('The database under concurrent API writes', () => {
     );
     const expectedReserved = new Set([...reservers, ...imported.flat()]);
     expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id } })).toBe(expectedReserved.size);
-    expect(await app.redis.hlen(RedisKeys.forSale(sale.id).reservations)).toBe(expectedReserved.size);
+    expect(await app.redis.hlen(app.keys.forSale(sale.id).reservations)).toBe(expectedReserved.size);
     const importTotals = responses.slice(reservers.length, reservers.length + imported.length).map((response) => response.body);
     expect(importTotals.reduce((sum, totals) => sum + totals.imported + totals.duplicates, 0)).toBe(1000);
 
     const stored = await app.database.manager.findOneByOrFail(SaleEntity, { id: sale.id });
-    const [general, remaining, paused] = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'generalRemaining', 'paused');
+    const [general, remaining, paused] = await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'generalRemaining', 'paused');
     expect(stored.stock).toBe(Number(general));
     expect(Number(remaining)).toBe(Number(general));
     expect(stored.stock).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ManualClock } from '../src/common/clock';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
 import {
@@ -85,7 +84,7 @@ describe('Expiry of unpaid orders', () => {
 
       expect(waitedMs).toBeLessThan(EXPIRY_GRACE_MS);
       expect(await saleCounters(app, saleId)).toMatchObject({ generalRemaining: 1, unitsSold: 0, pending_payment: 0, expired: 1 });
-      expect(await app.redis.hget(RedisKeys.forSale(saleId).buyers, buyer)).toBeNull();
+      expect(await app.redis.hget(app.keys.forSale(saleId).buyers, buyer)).toBeNull();
       expect(await deadlineOf(app, saleId, orderId)).toBeNull();
       expect((await app.request('GET', `/api/orders/${orderId}`, { token: app.token(buyer) })).body).toMatchObject({ status: 'expired' });
       expect(await expiredMetric(app)).toBe(expiredBefore + 1);
@@ -122,7 +121,7 @@ describe('Expiry of unpaid orders', () => {
       app.clock.advance(paymentWindowMs);
       await waitUntil('the order is expired', async () => (await redisOrderStatus(app, saleId, orderId)) === 'expired');
 
-      expect(await app.redis.hget(RedisKeys.forSale(saleId).fcode(fcodeHashOf(app, code)), 'orderId')).toBe('');
+      expect(await app.redis.hget(app.keys.forSale(saleId).fcode(fcodeHashOf(app, code)), 'orderId')).toBe('');
       expect((await buy(app, saleId, buyer, { fcode: code })).body.code).toBe('FCODE_EXPIRED');
       expect((await buy(app, saleId, buyer)).status).toBe(201);
     });
@@ -258,7 +257,7 @@ describe('Expiry of unpaid orders', () => {
 
         expect(passes.reduce((sum, pass) => sum + pass.expired, 0)).toBeLessThanOrEqual(400);
         expect(await saleCounters(app, saleId)).toMatchObject({ expired: 400, generalRemaining: 400, unitsSold: 0, pending_payment: 0 });
-        expect(await app.redis.hlen(RedisKeys.forSale(saleId).buyers)).toBe(0);
+        expect(await app.redis.hlen(app.keys.forSale(saleId).buyers)).toBe(0);
         expect(await Promise.all(orderIds.map((orderId) => redisOrderStatus(app, saleId, orderId)))).toEqual(Array(400).fill('expired'));
         await waitUntil('both apps counted every expiry once', async () => (await expiredMetric(app)) + (await expiredMetric(second)) - metricsBefore === 400);
         await assertInvariants(app, saleId);
@@ -271,7 +270,7 @@ describe('Expiry of unpaid orders', () => {
   describe('when the deadlines hold an entry for an order that is gone or final', () => {
     it('drops the entry and changes nothing else', async () => {
       const { saleId } = await createLiveSale(app, { stock: 1 });
-      const keys = RedisKeys.forSale(saleId);
+      const keys = app.keys.forSale(saleId);
       const ghost = `o_01jd8x3v7q9m2k4p6r8t0w2y4z.${saleId}`;
       const buyer = uniqueId('buyer');
       const paidId = await buyOrFail(app, saleId, buyer);
@@ -314,7 +313,7 @@ describe('Expiry across a restart', () => {
         expect(expiredAtStop).toBeLessThan(1_500);
         expect(tookMs).toBeLessThan(EXPIRY_GRACE_MS * 2);
         expect(await saleCounters(after, saleId)).toMatchObject({ expired: 1_500, generalRemaining: 1_500, unitsSold: 0, pending_payment: 0 });
-        expect(await after.redis.zcard(RedisKeys.forSale(saleId).deadlines)).toBe(0);
+        expect(await after.redis.zcard(after.keys.forSale(saleId).deadlines)).toBe(0);
         expect(await Promise.all(orderIds.map((orderId) => redisOrderStatus(after, saleId, orderId)))).toEqual(Array(1_500).fill('expired'));
         // Each release is counted once by the service that made it: a second release would show here.
         expect(expiredByBefore + (await expiredMetric(after))).toBe(1_500);

@@ -1,7 +1,6 @@
 import { FcodeBatchEntity } from '../src/fcodes/fcode-batch.entity';
 import { formatFcode, generateFcode, parseFcode } from '../src/fcodes/fcode-codec';
 import { FcodeEntity } from '../src/fcodes/fcode.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { buy, fcodeKey, issueFcodes, parseCsv, withTypo } from './fcodes.fixtures';
 import { buyerIds, createSale, openSale, SaleOptions, TestSale } from './support/sales';
 import { startRedisServer } from './support/test-services';
@@ -202,7 +201,7 @@ describe('F-code administration', () => {
           expect(calls('del')).toBe(50_000);
           expect(await isolated.database.manager.count(FcodeEntity, { where: { saleId: sale.id } })).toBe(0);
           expect(await isolated.database.manager.count(FcodeBatchEntity, { where: { saleId: sale.id } })).toBe(0);
-          const [, keys] = await isolated.redis.scan('0', 'MATCH', RedisKeys.forSale(sale.id).fcode('*'), 'COUNT', 1_000_000);
+          const [, keys] = await isolated.redis.scan('0', 'MATCH', isolated.keys.forSale(sale.id).fcode('*'), 'COUNT', 1_000_000);
           expect(keys).toEqual([]);
           // And once Redis has room again, issuing works.
           expect((await isolated.request('POST', `/api/admin/sales/${sale.id}/fcodes`, { token: isolated.opsToken(), body: { count: 10 } })).status).toBe(201);

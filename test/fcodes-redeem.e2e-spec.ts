@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { buy, clientIp, fcodeKey, issueFcodes, saleSnapshot, withTypo } from './fcodes.fixtures';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, createSale, openSale, reserveBuyersInRedis, SaleOptions, TestSale } from './support/sales';
@@ -44,7 +43,7 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       const order = responses.find((response) => response.status === 201)?.body;
       expect(order.pool).toBe('fcode');
       expect(await app.redis.hget(fcodeKey(app, sale.id, codes[0]), 'orderId')).toBe(order.id);
-      const state = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'fcodeRemaining', 'generalRemaining', 'fcodesRedeemed');
+      const state = await app.redis.hmget(app.keys.forSale(sale.id).sale, 'fcodeRemaining', 'generalRemaining', 'fcodesRedeemed');
       expect(state).toEqual(['99', '100', '1']);
       await assertInvariants(app, sale.id);
     });
@@ -201,12 +200,12 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       const counts = statuses(responses);
       expect(counts.CREATED).toBe(30);
       for (const code of Object.keys(counts)) expect(['CREATED', 'FCODE_USED', 'SOLD_OUT']).toContain(code);
-      const state = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'generalRemaining', 'fcodeRemaining', 'unitsSold');
+      const state = await app.redis.hmget(app.keys.forSale(sale.id).sale, 'generalRemaining', 'fcodeRemaining', 'unitsSold');
       expect(state).toEqual(['0', '0', '30']);
       const report = await assertInvariants(app, sale.id);
       const redeemedCodes = report.redisOrders.filter((order) => order.fcodeHash !== '').map((order) => order.fcodeHash);
       expect(new Set(redeemedCodes).size).toBe(redeemedCodes.length);
-      expect(Number(await app.redis.hget(RedisKeys.forSale(sale.id).sale, 'fcodesRedeemed'))).toBe(redeemedCodes.length);
+      expect(Number(await app.redis.hget(app.keys.forSale(sale.id).sale, 'fcodesRedeemed'))).toBe(redeemedCodes.length);
       expect(report.redisOrders.filter((order) => order.pool === 'fcode').every((order) => order.fcodeHash !== '')).toBe(true);
     });
   });
@@ -273,8 +272,8 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       const buyers = buyerIds(30);
       const responses = await Promise.all(buyers.map((buyer, index) => buy(limited, sale.id, buyer, { fcode: codes[index], ip: address })));
       expect(statuses(responses)).toEqual({ CREATED: 30 });
-      expect(await limited.redis.get(RedisKeys.fcodeAttempts('ip', address))).toBeNull();
-      for (const buyer of buyers) expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', buyer))).toBe('0');
+      expect(await limited.redis.get(limited.keys.fcodeAttempts('ip', address))).toBeNull();
+      for (const buyer of buyers) expect(await limited.redis.get(limited.keys.fcodeAttempts('user', buyer))).toBe('0');
     });
 
     it('counts codes that are unknown, void, bound to another buyer or mistyped', async () => {
@@ -286,7 +285,7 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       for (const fcode of [unknown.codes[0], codes[0], bound.codes[0], withTypo(codes[1]), 'not-a-code']) {
         expect((await buy(limited, sale.id, guesser, { fcode })).body.code).toBe('FCODE_INVALID');
       }
-      expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', guesser))).toBe('5');
+      expect(await limited.redis.get(limited.keys.fcodeAttempts('user', guesser))).toBe('5');
       expect((await buy(limited, sale.id, guesser, { fcode: codes[1] })).status).toBe(429);
     });
 
@@ -299,7 +298,7 @@ describe('POST /api/sales/:saleId/purchase with an F-code', () => {
       limited.clock.advance(1_000);
       for (let attempt = 0; attempt < 6; attempt += 1) expect((await buy(limited, sale.id, guesser, { fcode: expiring.codes[0] })).body.code).toBe('FCODE_EXPIRED');
       expect((await buy(limited, sale.id, guesser, { fcode: codes[1] })).status).toBe(201);
-      expect(await limited.redis.get(RedisKeys.fcodeAttempts('user', guesser))).toBe('0');
+      expect(await limited.redis.get(limited.keys.fcodeAttempts('user', guesser))).toBe('0');
     });
 
     it('lets the buyer try again once the window has passed', async () => {

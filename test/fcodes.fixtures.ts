@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { hashFcode, parseFcode } from '../src/fcodes/fcode-codec';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { TestApp, TestResponse } from './support/test-app';
 
 /** Helpers shared by the F-code e2e specs. */
@@ -50,7 +49,7 @@ export async function issueFcodes(app: TestApp, saleId: string, options: IssueOp
 export function fcodeKey(app: TestApp, saleId: string, code: string): string {
   const parsed = parseFcode(code);
   if (!parsed.ok) throw new Error(`not a code: ${code}`);
-  return RedisKeys.forSale(saleId).fcode(hashFcode(app.config.fcodeSecret, parsed.normalized));
+  return app.keys.forSale(saleId).fcode(hashFcode(app.config.fcodeSecret, parsed.normalized));
 }
 
 /** The same code with one character replaced by another valid one (the check character then fails). */
@@ -88,7 +87,7 @@ export function parseCsv(text: string): { header: string; rows: CsvRow[] } {
 
 /** A snapshot of everything a refused purchase must leave untouched. */
 export async function saleSnapshot(app: TestApp, saleId: string): Promise<unknown> {
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const [sale, buyers, events, deadlines] = await Promise.all([app.redis.hgetall(keys.sale), app.redis.hgetall(keys.buyers), app.redis.xlen(keys.events), app.redis.zcard(keys.deadlines)]);
   return { sale, buyers, events, deadlines };
 }

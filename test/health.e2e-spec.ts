@@ -1,5 +1,4 @@
 import { newSaleId } from '../src/common/ids';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { createTestApp, TestApp, TestAppOptions, TestResponse } from './support/test-app';
 
 /** Reads /health until it answers `status` (the writer and sweeper retry on timers: there is no event). */
@@ -17,11 +16,11 @@ async function healthUntil(app: TestApp, status: number): Promise<TestResponse> 
  * order writer (or the sweeper) over it fails, as it would with the database or Redis refusing each one.
  */
 async function breakSale(app: TestApp, part: 'events' | 'deadlines'): Promise<() => Promise<void>> {
-  const keys = RedisKeys.forSale(newSaleId());
+  const keys = app.keys.forSale(newSaleId());
   await app.redis.set(keys[part], 'not a stream or a sorted set');
-  await app.redis.sadd(RedisKeys.salesIndex, keys.saleId);
+  await app.redis.sadd(app.keys.salesIndex, keys.saleId);
   return async () => {
-    await app.redis.srem(RedisKeys.salesIndex, keys.saleId);
+    await app.redis.srem(app.keys.salesIndex, keys.saleId);
     await app.redis.del(keys[part]);
   };
 }

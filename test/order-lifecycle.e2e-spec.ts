@@ -1,6 +1,5 @@
 import { OrderEntity } from '../src/orders/order.entity';
 import { PAYMENT_LEASE_MS } from '../src/orders/order-lifecycle.gateway';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 import {
@@ -255,7 +254,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         const orderId = await buyOrFail(app, saleId, buyer);
         expect((await cancel(app, orderId, buyer)).status).toBe(200);
         await waitForOrderWriter(app, saleId);
-        await app.redis.del(RedisKeys.forSale(saleId).order(orderId));
+        await app.redis.del(app.keys.forSale(saleId).order(orderId));
 
         const byOwner = await pay(app, orderId, buyer);
         const byStranger = await cancel(app, orderId, uniqueId('stranger'));
@@ -381,7 +380,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect(response.body).toMatchObject({ id: orderId, status: 'cancelled', paidAt: null });
         const after = await saleCounters(app, saleId);
         expect(after).toMatchObject({ generalRemaining: 1, unitsSold: 0, pending_payment: 0, cancelled: 1, stockVersion: before.stockVersion + 1 });
-        expect(await app.redis.hget(RedisKeys.forSale(saleId).buyers, buyer)).toBeNull();
+        expect(await app.redis.hget(app.keys.forSale(saleId).buyers, buyer)).toBeNull();
         expect(await deadlineOf(app, saleId, orderId)).toBeNull();
         expect((await app.request('GET', `/api/sales/${saleId}`)).body).toMatchObject({ phase: 'live', remaining: 1 });
         const stats = await app.request('GET', `/api/admin/sales/${saleId}/stats`, { token: app.opsToken() });
@@ -413,7 +412,7 @@ describe('Order lifecycle (pay and cancel)', () => {
         expect((await cancel(app, orderId, buyer)).status).toBe(200);
 
         expect(await saleCounters(app, saleId)).toMatchObject({ fcodeRemaining: 1, generalRemaining: 0, fcodesRedeemed: 0 });
-        expect(await app.redis.hget(RedisKeys.forSale(saleId).fcode(fcodeHashOf(app, code)), 'orderId')).toBe('');
+        expect(await app.redis.hget(app.keys.forSale(saleId).fcode(fcodeHashOf(app, code)), 'orderId')).toBe('');
         const again = await buy(app, saleId, buyer, { fcode: code });
         expect(again.status).toBe(201);
         expect(again.body.pool).toBe('fcode');

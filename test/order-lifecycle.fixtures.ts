@@ -3,7 +3,6 @@ import { hashFcode, formatFcode, generateFcode } from '../src/fcodes/fcode-codec
 import { ExpirySweeper } from '../src/orders/expiry-sweeper';
 import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
 import { TestPaymentProvider } from '../src/payments/test-payment.provider';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { COUNTER_FIELDS, SaleCounters } from '../src/sales/sale-redis-state';
 import { createSale, openSale } from './support/sales';
 import { TestApp, TestResponse } from './support/test-app';
@@ -44,7 +43,7 @@ export async function createLiveSale(app: TestApp, options: LiveSaleOptions): Pr
 export async function issueFcode(app: TestApp, saleId: string, options: { userId?: string; expiresAt?: number } = {}): Promise<string> {
   const normalized = generateFcode();
   const codeHash = hashFcode(app.config.fcodeSecret, normalized);
-  await app.redis.hset(RedisKeys.forSale(saleId).fcode(codeHash), { userId: options.userId ?? '', expiresAt: options.expiresAt ?? 0, status: 'issued', orderId: '' });
+  await app.redis.hset(app.keys.forSale(saleId).fcode(codeHash), { userId: options.userId ?? '', expiresAt: options.expiresAt ?? 0, status: 'issued', orderId: '' });
   return formatFcode(normalized);
 }
 
@@ -82,7 +81,7 @@ export function sweeper(app: TestApp): ExpirySweeper {
 export type { SaleCounters };
 
 export async function saleCounters(app: TestApp, saleId: string): Promise<SaleCounters> {
-  const sale = await app.redis.hgetall(RedisKeys.forSale(saleId).sale);
+  const sale = await app.redis.hgetall(app.keys.forSale(saleId).sale);
   return Object.fromEntries(COUNTER_FIELDS.map((field) => [field, Number(sale[field] ?? 0)])) as unknown as SaleCounters;
 }
 
@@ -92,12 +91,12 @@ export function stockEquationHolds(counters: SaleCounters): boolean {
 }
 
 export async function redisOrderStatus(app: TestApp, saleId: string, orderId: string): Promise<string | null> {
-  return app.redis.hget(RedisKeys.forSale(saleId).order(orderId), 'status');
+  return app.redis.hget(app.keys.forSale(saleId).order(orderId), 'status');
 }
 
 /** Every `status` event of the sale's outbox, per order, in stream order. */
 export async function statusEventsByOrder(app: TestApp, saleId: string): Promise<Map<string, string[]>> {
-  const entries = await app.redis.xrange(RedisKeys.forSale(saleId).events, '-', '+');
+  const entries = await app.redis.xrange(app.keys.forSale(saleId).events, '-', '+');
   const byOrder = new Map<string, string[]>();
   for (const [, fields] of entries) {
     const values = new Map<string, string>();
@@ -110,7 +109,7 @@ export async function statusEventsByOrder(app: TestApp, saleId: string): Promise
 }
 
 export async function deadlineOf(app: TestApp, saleId: string, orderId: string): Promise<number | null> {
-  const score = await app.redis.zscore(RedisKeys.forSale(saleId).deadlines, orderId);
+  const score = await app.redis.zscore(app.keys.forSale(saleId).deadlines, orderId);
   return score === null ? null : Number(score);
 }
 

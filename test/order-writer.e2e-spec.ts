@@ -3,7 +3,7 @@ import { OrderEntity } from '../src/orders/order.entity';
 import { OrderWriterService } from '../src/orders/order-writer.service';
 import { createOrderWriterWorker } from '../src/orders/order-writer.worker';
 import { MetricsService } from '../src/metrics/metrics.service';
-import { ORDER_WRITER_GROUP, RedisKeys } from '../src/redis/redis-keys';
+import { ORDER_WRITER_GROUP } from '../src/redis/redis-keys';
 import { assertInvariants, databaseOrdersOf, waitForOrderWriter } from './support/invariants';
 import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis, TestSale } from './support/sales';
 import { createTestApp, TestApp, testConfig } from './support/test-app';
@@ -57,7 +57,7 @@ describe('Order writer', () => {
       const app = await startApp();
       const { sale, orderIds } = await sellTo(app, buyerIds(2));
       await waitForOrderWriter(app, sale.id);
-      const events = RedisKeys.forSale(sale.id).events;
+      const events = app.keys.forSale(sale.id).events;
       const paidAt = app.clock.now() + 1_000;
       await app.redis.xadd(events, '*', 'type', 'status', 'orderId', orderIds[0], 'status', 'paid', 'at', paidAt);
       // A late expiry of the paid order must not win, and a redelivered event changes nothing.
@@ -69,7 +69,7 @@ describe('Order writer', () => {
       const byId = new Map(rows.map((row) => [row.id, row]));
       expect(byId.get(orderIds[0])).toMatchObject({ status: 'paid', paidAt, updatedAt: paidAt });
       expect(byId.get(orderIds[1])).toMatchObject({ status: 'cancelled', paidAt: null, updatedAt: paidAt + 2 });
-      expect(await app.redis.xlen(RedisKeys.forSale(sale.id).deadEvents)).toBe(0);
+      expect(await app.redis.xlen(app.keys.forSale(sale.id).deadEvents)).toBe(0);
     });
 
     it('reports its lag as a metric', async () => {
@@ -107,7 +107,7 @@ describe('Order writer', () => {
       await eventually(async () => (await storedCount(app, sale.id)) > 0);
       await writer.stop();
       await purchases;
-      const pending = (await app.redis.xpending(RedisKeys.forSale(sale.id).events, ORDER_WRITER_GROUP, '-', '+', 1000, writer.consumer)) as unknown[];
+      const pending = (await app.redis.xpending(app.keys.forSale(sale.id).events, ORDER_WRITER_GROUP, '-', '+', 1000, writer.consumer)) as unknown[];
       expect(pending).toEqual([]);
       const storedWhenStopped = await storedCount(app, sale.id);
       expect(storedWhenStopped).toBeLessThanOrEqual(400);
@@ -122,7 +122,7 @@ describe('Order writer', () => {
     it('claims them after claimIdleMs and persists them', async () => {
       const seller = await startApp({ ORDER_WRITER_ENABLED: 'false' });
       const { sale } = await sellTo(seller, buyerIds(50));
-      const events = RedisKeys.forSale(sale.id).events;
+      const events = seller.keys.forSale(sale.id).events;
       await seller.redis.xgroup('CREATE', events, ORDER_WRITER_GROUP, '0', 'MKSTREAM').catch((error: Error) => {
         if (!error.message.includes('BUSYGROUP')) throw error;
       });
@@ -145,7 +145,7 @@ describe('Order writer', () => {
       const buyers = buyerIds(20);
       await reserveBuyersInRedis(app, sale.id, buyers);
       openSale(app, sale);
-      const keys = RedisKeys.forSale(sale.id);
+      const keys = app.keys.forSale(sale.id);
       const parkedBefore = (await app.app.get(MetricsService).orderWriterParked.get()).values[0]?.value ?? 0;
 
       const first = await Promise.all(buyers.slice(0, 10).map((buyer) => purchase(app, sale.id, buyer)));
@@ -191,7 +191,7 @@ describe('Order writer', () => {
         // The outage lasts many claim intervals: a poison message would have used up its deliveries by then.
         const outageEnds = Date.now() + 800;
         await eventually(async () => attempts >= 4 && Date.now() >= outageEnds);
-        expect(await app.redis.xlen(RedisKeys.forSale(sale.id).deadEvents)).toBe(0);
+        expect(await app.redis.xlen(app.keys.forSale(sale.id).deadEvents)).toBe(0);
         expect(await app.app.get(OrderWriterService).lag(sale.id)).toBe(30);
         outage.mockImplementation(transaction);
         await assertInvariants(app, sale.id);
@@ -224,7 +224,7 @@ describe('Order writer', () => {
       const app = await startApp();
       const { sale } = await sellTo(app, buyerIds(30));
       await waitForOrderWriter(app, sale.id);
-      const events = RedisKeys.forSale(sale.id).events;
+      const events = app.keys.forSale(sale.id).events;
       // An entry read by a consumer that has not acknowledged it yet must survive the trim.
       await app.app.get(OrderWriterService).stop();
       const unacknowledged = await app.redis.xadd(events, '*', 'type', 'status', 'orderId', 'o_x.y', 'status', 'paid', 'at', 1);

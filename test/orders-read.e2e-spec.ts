@@ -1,5 +1,4 @@
 import { OrderEntity } from '../src/orders/order.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { waitForOrderWriter } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers, TestSale } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
@@ -57,7 +56,7 @@ describe('Reading orders', () => {
       const [buyer] = buyerIds(1);
       const sale = await liveSale([buyer]);
       const created = await purchase(app, sale.id, buyer);
-      const orderKey = RedisKeys.forSale(sale.id).order(created.body.id);
+      const orderKey = app.keys.forSale(sale.id).order(created.body.id);
       await app.redis.hset(orderKey, 'status', 'paying');
       expect((await app.request('GET', `/api/orders/${created.body.id}`, { token: app.token(buyer) })).body.status).toBe('pending_payment');
       await app.redis.hset(orderKey, 'status', 'pending_payment');
@@ -72,7 +71,7 @@ describe('Reading orders', () => {
       const sale = await liveSale([buyer]);
       const created = await purchase(app, sale.id, buyer);
       await waitForOrderWriter(app, sale.id);
-      await app.redis.del(RedisKeys.forSale(sale.id).order(created.body.id));
+      await app.redis.del(app.keys.forSale(sale.id).order(created.body.id));
       const read = await app.request('GET', `/api/orders/${created.body.id}`, { token: app.token(buyer) });
       expect(read.status).toBe(200);
       expect(read.text).toBe(created.text);

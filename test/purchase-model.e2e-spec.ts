@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { generateFcode } from '../src/fcodes/fcode-codec';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { createSale, privateIp, purchase, reserveBuyers, TestSale } from './support/sales';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
@@ -286,7 +285,7 @@ describe('POST /api/sales/:saleId/purchase against a model', () => {
           continue;
       }
 
-      const state = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'fcode', 'generalRemaining', 'fcodeRemaining');
+      const state = await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'fcode', 'generalRemaining', 'fcodeRemaining');
       expect({ context, state }).toEqual({ context, state: [model.total.general, model.total.fcode, model.remaining.general, model.remaining.fcode].map(String) });
       await assertInvariants(app, sale.id);
     }

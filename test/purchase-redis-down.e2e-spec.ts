@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
 import { MetricsService } from '../src/metrics/metrics.service';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis } from './support/sales';
 import { createTestApp, TestApp } from './support/test-app';
@@ -95,7 +94,7 @@ describe('POST /api/sales/:saleId/purchase when Redis is unreachable', () => {
     await reserveBuyersInRedis(app, sale.id, buyers);
     openSale(app, sale);
     expect((await purchase(app, sale.id, buyers[0])).status).toBe(201);
-    const keys = RedisKeys.forSale(sale.id);
+    const keys = app.keys.forSale(sale.id);
     const snapshot = async () => ({
       sale: await app.redis.hgetall(keys.sale),
       buyers: await app.redis.hgetall(keys.buyers),

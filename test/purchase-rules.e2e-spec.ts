@@ -1,5 +1,4 @@
 import { generateFcode, formatFcode, hashFcode } from '../src/fcodes/fcode-codec';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, openSale, privateIp, purchase, reserveBuyersInRedis, seedSaleInRedis, SaleOptions, TestSale } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
@@ -30,14 +29,14 @@ describe('POST /api/sales/:saleId/purchase', () => {
 
   /** Everything a refused purchase must leave untouched. */
   async function saleState(saleId: string): Promise<unknown> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = app.keys.forSale(saleId);
     const [sale, buyers, events, deadlines] = await Promise.all([app.redis.hgetall(keys.sale), app.redis.hgetall(keys.buyers), app.redis.xlen(keys.events), app.redis.zcard(keys.deadlines)]);
     return { sale, buyers, events, deadlines };
   }
 
   async function seedFcode(saleId: string, fields: { userId?: string; expiresAt?: number; status?: string; orderId?: string } = {}): Promise<string> {
     const code = generateFcode();
-    await app.redis.hset(RedisKeys.forSale(saleId).fcode(hashFcode(app.config.fcodeSecret, code)), {
+    await app.redis.hset(app.keys.forSale(saleId).fcode(hashFcode(app.config.fcodeSecret, code)), {
       userId: fields.userId ?? '',
       expiresAt: fields.expiresAt ?? 0,
       status: fields.status ?? 'issued',
@@ -84,9 +83,9 @@ describe('POST /api/sales/:saleId/purchase', () => {
       expect(response.headers.location).toBe(`/api/orders/${response.body.id}`);
       const read = await app.request('GET', `/api/orders/${response.body.id}`, { token: app.token(buyer) });
       expect(read.body).toEqual(response.body);
-      const state = await app.redis.hgetall(RedisKeys.forSale(sale.id).sale);
+      const state = await app.redis.hgetall(app.keys.forSale(sale.id).sale);
       expect(state).toMatchObject({ generalRemaining: '3', unitsSold: '2', accepted: '1', pending_payment: '1' });
-      expect(await app.redis.zscore(RedisKeys.forSale(sale.id).deadlines, response.body.id)).toBe(String(sale.startsAt + 600_000));
+      expect(await app.redis.zscore(app.keys.forSale(sale.id).deadlines, response.body.id)).toBe(String(sale.startsAt + 600_000));
       await assertInvariants(app, sale.id);
     });
 
@@ -205,7 +204,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('refuses while paused with SALE_PAUSED and changes nothing', async () => {
       const [buyer] = buyerIds(1);
       const sale = await liveSale({}, [buyer]);
-      await app.redis.hset(RedisKeys.forSale(sale.id).sale, 'paused', 1);
+      await app.redis.hset(app.keys.forSale(sale.id).sale, 'paused', 1);
       const before = await saleState(sale.id);
       const response = await purchase(app, sale.id, buyer);
       expect(response.status).toBe(409);
@@ -216,7 +215,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('tells an ended sale before a paused one, and a paused one before the start', async () => {
       const [buyer] = buyerIds(1);
       const sale = await seedSaleInRedis(app);
-      await app.redis.hset(RedisKeys.forSale(sale.id).sale, 'paused', 1);
+      await app.redis.hset(app.keys.forSale(sale.id).sale, 'paused', 1);
       app.clock.set(sale.startsAt - 1);
       expect((await purchase(app, sale.id, buyer)).body.code).toBe('SALE_PAUSED');
       app.clock.set(sale.endsAt);
@@ -261,7 +260,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
       const responses = await Promise.all(Array.from({ length: 200 }, () => purchase(app, sale.id, buyer)));
       expect(responses.filter((response) => response.status === 201)).toHaveLength(2);
       expect(responses.filter((response) => response.body.code === 'LIMIT_REACHED')).toHaveLength(198);
-      expect(await app.redis.hget(RedisKeys.forSale(sale.id).buyers, buyer)).toBe('2');
+      expect(await app.redis.hget(app.keys.forSale(sale.id).buyers, buyer)).toBe('2');
       const report = await assertInvariants(app, sale.id);
       expect(report.unitsSold).toBe(2);
     });
@@ -279,7 +278,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
       expect(again.text).toBe(first.text);
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(first.headers['idempotent-replayed']).toBeUndefined();
-      expect(await app.redis.hget(RedisKeys.forSale(sale.id).sale, 'accepted')).toBe('1');
+      expect(await app.redis.hget(app.keys.forSale(sale.id).sale, 'accepted')).toBe('1');
     });
 
     it('answers 100 concurrent retries with one order and 100 identical responses', async () => {
@@ -326,9 +325,9 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('does not remember a refusal: the same key succeeds once the sale resumes', async () => {
       const [buyer] = buyerIds(1);
       const sale = await liveSale({}, [buyer]);
-      await app.redis.hset(RedisKeys.forSale(sale.id).sale, 'paused', 1);
+      await app.redis.hset(app.keys.forSale(sale.id).sale, 'paused', 1);
       expect((await purchase(app, sale.id, buyer, { idempotencyKey: 'retry-me' })).body.code).toBe('SALE_PAUSED');
-      await app.redis.hset(RedisKeys.forSale(sale.id).sale, 'paused', 0);
+      await app.redis.hset(app.keys.forSale(sale.id).sale, 'paused', 0);
       expect((await purchase(app, sale.id, buyer, { idempotencyKey: 'retry-me' })).status).toBe(201);
     });
 
@@ -336,7 +335,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
       const [buyer] = buyerIds(1);
       const sale = await liveSale({}, [buyer]);
       const first = await purchase(app, sale.id, buyer, { idempotencyKey: 'ttl' });
-      const key = RedisKeys.forSale(sale.id).idempotency('purchase', buyer, 'ttl');
+      const key = app.keys.forSale(sale.id).idempotency('purchase', buyer, 'ttl');
       const ttl = await app.redis.pttl(key);
       expect(ttl).toBeGreaterThan(24 * 3600_000 - 60_000);
       expect(ttl).toBeLessThanOrEqual(24 * 3600_000);
@@ -348,7 +347,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
     it('lets the holder buy from fcodeOpensAt on, without a reservation, from the F-code pool', async () => {
       const sale = await seedSaleInRedis(app, { stock: 5, fcodeStock: 2 });
       app.clock.set(sale.startsAt - 10_000);
-      await app.redis.hset(RedisKeys.forSale(sale.id).sale, 'fcodeOpensAt', sale.startsAt - 10_000);
+      await app.redis.hset(app.keys.forSale(sale.id).sale, 'fcodeOpensAt', sale.startsAt - 10_000);
       const code = await seedFcode(sale.id);
       const holder = uniqueId('holder');
       app.clock.set(sale.startsAt - 10_001);
@@ -357,7 +356,7 @@ describe('POST /api/sales/:saleId/purchase', () => {
       const response = await purchase(app, sale.id, holder, { fcode: code.toLowerCase().replace(/-/g, ' '), clientIp });
       expect(response.status).toBe(201);
       expect(response.body.pool).toBe('fcode');
-      const keys = RedisKeys.forSale(sale.id);
+      const keys = app.keys.forSale(sale.id);
       expect(await app.redis.hget(keys.fcode(hashFcode(app.config.fcodeSecret, code.replace(/-/g, ''))), 'orderId')).toBe(response.body.id);
       expect(await app.redis.hmget(keys.sale, 'fcodeRemaining', 'generalRemaining', 'fcodesRedeemed')).toEqual(['1', '5', '1']);
       // A reserved buyer without a code still waits for startsAt.

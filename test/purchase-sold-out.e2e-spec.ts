@@ -8,7 +8,7 @@ import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 /** Counts the commands an app's Redis client sends that touch one sale (any key with its hash tag). */
 function countSaleCommands(redis: Redis, saleId: string): { count: () => number; restore: () => void } {
-  const tag = RedisKeys.forSale(saleId).tag;
+  const tag = new RedisKeys().forSale(saleId).tag;
   const send = redis.sendCommand.bind(redis);
   let count = 0;
   const spy = jest.spyOn(redis, 'sendCommand').mockImplementation((...args: Parameters<Redis['sendCommand']>) => {
@@ -28,12 +28,13 @@ async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs
 }
 
 /** What the sales feature does when units are added: totals, remaining, a new stockVersion, an announcement. */
-async function addStock(redis: Redis, saleId: string, units: number, announce: boolean): Promise<void> {
-  const keys = RedisKeys.forSale(saleId);
+async function addStock(app: TestApp, saleId: string, units: number, announce: boolean): Promise<void> {
+  const { redis } = app;
+  const keys = app.keys.forSale(saleId);
   await redis.hincrby(keys.sale, 'general', units);
   await redis.hincrby(keys.sale, 'generalRemaining', units);
   const version = await redis.hincrby(keys.sale, 'stockVersion', 1);
-  if (announce) await redis.publish(RedisKeys.soldOutChannel, `${saleId}:${version}`);
+  if (announce) await redis.publish(app.keys.soldOutChannel, `${saleId}:${version}`);
 }
 
 describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
@@ -72,7 +73,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
       expect(onFirst.count()).toBe(0);
       expect(onSecond.count()).toBe(0);
       // The counter does see this sale's commands.
-      await first.redis.hget(RedisKeys.forSale(sale.id).sale, 'generalRemaining');
+      await first.redis.hget(first.keys.forSale(sale.id).sale, 'generalRemaining');
       expect(onFirst.count()).toBe(1);
     } finally {
       onFirst.restore();
@@ -95,7 +96,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     openSale(first, sale);
     await purchase(first, sale.id, buyers[0]);
     expect((await purchase(second, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
-    await addStock(first.redis, sale.id, 1, true);
+    await addStock(first, sale.id, 1, true);
     await eventually(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false));
     expect((await purchase(second, sale.id, buyers[1])).status).toBe(201);
   });
@@ -106,7 +107,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     await reserveBuyersInRedis(first, sale.id, buyers);
     openSale(first, sale);
     await purchase(first, sale.id, buyers[0]);
-    await first.redis.hset(RedisKeys.forSale(sale.id).sale, 'stockVersion', 5);
+    await first.redis.hset(first.keys.forSale(sale.id).sale, 'stockVersion', 5);
     expect((await purchase(first, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
     const cache = first.app.get(SoldOutCache);
     cache.onStockAnnouncement(`${sale.id}:5`);
@@ -123,7 +124,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     await purchase(first, sale.id, buyers[0]);
     expect((await purchase(first, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
     const code = generateFcode();
-    await first.redis.hset(RedisKeys.forSale(sale.id).fcode(hashFcode(first.config.fcodeSecret, code)), { userId: '', expiresAt: 0, status: 'issued', orderId: '' });
+    await first.redis.hset(first.keys.forSale(sale.id).fcode(hashFcode(first.config.fcodeSecret, code)), { userId: '', expiresAt: 0, status: 'issued', orderId: '' });
     const holder = await purchase(first, sale.id, uniqueId('holder'), { fcode: formatFcode(code), clientIp: privateIp() });
     expect(holder.status).toBe(201);
     expect(holder.body.pool).toBe('fcode');
@@ -159,7 +160,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
       await purchase(forgetful, sale.id, buyers[0]);
       expect((await purchase(forgetful, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
       const flaggedAt = Date.now();
-      await addStock(forgetful.redis, sale.id, 1, false);
+      await addStock(forgetful, sale.id, 1, false);
       // Redis has a unit again, but without the announcement this instance still answers from memory…
       expect((await purchase(forgetful, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
       // …until the flag's time is up.

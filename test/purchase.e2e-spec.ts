@@ -1,5 +1,4 @@
 import { MetricsService } from '../src/metrics/metrics.service';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
@@ -38,7 +37,7 @@ describe('POST /api/sales/:saleId/purchase under contention', () => {
       expect(accepted).toHaveLength(1000);
       expect(new Set(refused.map((response) => `${response.status} ${response.body.code}`))).toEqual(new Set(['409 SOLD_OUT']));
       expect(new Set(accepted.map((response) => response.body.userId)).size).toBe(1000);
-      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'generalRemaining', 'unitsSold', 'accepted')).toEqual(['0', '1000', '1000']);
+      expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'generalRemaining', 'unitsSold', 'accepted')).toEqual(['0', '1000', '1000']);
 
       const report = await assertInvariants(app, sale.id);
       expect(report.databaseOrders.map((order) => order.id).sort()).toEqual(accepted.map((response) => response.body.id).sort());

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReservationEntity } from '../src/reservations/reservation.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { SaleEntity } from '../src/sales/sale.entity';
 import { buyerIds } from './support/sales';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
@@ -129,7 +128,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
     expectUnavailable(stock);
     expectUnavailable(pause);
     expect(await app.database.manager.findOneByOrFail(SaleEntity, { id: sale.id })).toMatchObject({ stock: 10, paused: false });
-    expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'paused')).toEqual(['10', '0']);
+    expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'paused')).toEqual(['10', '0']);
   });
 
   it('answers 503 UNAVAILABLE to a reservation and records nothing; a retry once Redis is back reserves', async () => {
@@ -143,7 +142,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
     const retry = await app.request('POST', `/api/sales/${sale.id}/reservations`, { token: app.token(userId) });
 
     expect(retry.status).toBe(201);
-    expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(app.clock.now()));
+    expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, userId)).toBe(String(app.clock.now()));
   });
 
   it('answers 503 OUTCOME_UNKNOWN when Redis stalls after the database recorded a reservation, and a retry completes it with the first reservedAt', async () => {
@@ -167,7 +166,7 @@ describe('Sales and reservations while Redis is unreachable', () => {
 
     expect(retry.status).toBe(200);
     expect(retry.body.reservedAt).toBe(iso(reservedAt));
-    expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(reservedAt));
+    expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, userId)).toBe(String(reservedAt));
   });
 
   it('answers 503 to an import, and repeating it once Redis is back completes it', async () => {
@@ -182,6 +181,6 @@ describe('Sales and reservations while Redis is unreachable', () => {
     expect(retry.status).toBe(200);
     expect(retry.body.imported + retry.body.duplicates).toBe(500);
     expect(await app.database.manager.count(ReservationEntity, { where: { saleId: sale.id } })).toBe(500);
-    expect(await app.redis.hlen(RedisKeys.forSale(sale.id).reservations)).toBe(500);
+    expect(await app.redis.hlen(app.keys.forSale(sale.id).reservations)).toBe(500);
   });
 });

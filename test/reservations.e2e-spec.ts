@@ -1,5 +1,4 @@
 import { ReservationEntity } from '../src/reservations/reservation.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { buyerIds, purchase } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
@@ -37,7 +36,7 @@ describe('Reservations', () => {
   const reserve = (saleId: string, userId: string) => app.request('POST', `/api/sales/${saleId}/reservations`, { token: app.token(userId) });
   const importIds = (saleId: string, body: unknown) => app.request('POST', `/api/admin/sales/${saleId}/reservations/import`, { token: app.opsToken(), body });
   const importCsv = (saleId: string, csv: string) => app.request('POST', `/api/admin/sales/${saleId}/reservations/import`, { token: app.opsToken(), rawBody: csv, contentType: 'text/csv' });
-  const redisCount = (saleId: string) => app.redis.hlen(RedisKeys.forSale(saleId).reservations);
+  const redisCount = (saleId: string) => app.redis.hlen(app.keys.forSale(saleId).reservations);
   const databaseCount = (saleId: string) => app.database.manager.count(ReservationEntity, { where: { saleId } });
 
   async function at<T>(epochMs: number, work: () => Promise<T>): Promise<T> {
@@ -93,7 +92,7 @@ describe('Reservations', () => {
         expect(first.body).toEqual({ saleId: sale.id, userId, reservedAt: iso(opensAt + 1000) });
         expect(repeat.status).toBe(200);
         expect(repeat.body).toEqual(first.body);
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(opensAt + 1000));
+        expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, userId)).toBe(String(opensAt + 1000));
       });
 
       it('counts 1,000 concurrent reservations of distinct buyers exactly once each', async () => {
@@ -124,12 +123,12 @@ describe('Reservations', () => {
         const userId = uniqueId('u');
         const opensAt = Date.parse(sale.reservationOpensAt);
         await at(opensAt, () => reserve(sale.id, userId));
-        await app.redis.hdel(RedisKeys.forSale(sale.id).reservations, userId);
+        await app.redis.hdel(app.keys.forSale(sale.id).reservations, userId);
 
         const repeat = await at(opensAt + 60_000, () => reserve(sale.id, userId));
 
         expect(repeat.status).toBe(200);
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, userId)).toBe(String(opensAt));
+        expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, userId)).toBe(String(opensAt));
       });
     });
 
@@ -187,8 +186,8 @@ describe('Reservations', () => {
         expect(response.body).toEqual({ imported: 5, duplicates: 3 });
         expect(await redisCount(sale.id)).toBe(6);
         expect(await databaseCount(sale.id)).toBe(6);
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, early)).toBe(String(opensAt));
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, rest[0])).toBe(String(opensAt + 1000));
+        expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, early)).toBe(String(opensAt));
+        expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, rest[0])).toBe(String(opensAt + 1000));
         const row = await app.database.manager.findOneByOrFail(ReservationEntity, { saleId: sale.id, userId: rest[0] });
         expect(row.source).toBe('import');
       });
@@ -205,13 +204,13 @@ describe('Reservations', () => {
         const sale = await createSale();
         const ids = buyerIds(20);
         await importIds(sale.id, { userIds: ids });
-        const stored = await app.redis.hget(RedisKeys.forSale(sale.id).reservations, ids[3]);
-        await app.redis.hdel(RedisKeys.forSale(sale.id).reservations, ...ids.slice(0, 10));
+        const stored = await app.redis.hget(app.keys.forSale(sale.id).reservations, ids[3]);
+        await app.redis.hdel(app.keys.forSale(sale.id).reservations, ...ids.slice(0, 10));
 
         await at(app.clock.now() + 5000, () => importIds(sale.id, { userIds: ids }));
 
         expect(await redisCount(sale.id)).toBe(20);
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).reservations, ids[3])).toBe(stored);
+        expect(await app.redis.hget(app.keys.forSale(sale.id).reservations, ids[3])).toBe(stored);
       });
 
       it('imports 100,000 ids in one call', async () => {

@@ -1,6 +1,5 @@
 import { ManualClock } from '../src/common/clock';
 import { OrderEntity } from '../src/orders/order.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { SaleRestoreService } from '../src/sales/sale-restore.service';
 import { SaleEntity } from '../src/sales/sale.entity';
 import { issueFcodes } from './fcodes.fixtures';
@@ -16,7 +15,7 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString();
  * this sale's keys go (found by their common hash-tag prefix), never FLUSHALL.
  */
 async function loseRedisState(app: TestApp, saleId: string): Promise<number> {
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const pattern = `${keys.sale.slice(0, -'sale'.length)}*`;
   let deleted = 0;
   let cursor = '0';
@@ -25,7 +24,7 @@ async function loseRedisState(app: TestApp, saleId: string): Promise<number> {
     if (batch.length > 0) deleted += await app.redis.del(...batch);
     cursor = next;
   } while (cursor !== '0');
-  await app.redis.srem(RedisKeys.salesIndex, saleId);
+  await app.redis.srem(app.keys.salesIndex, saleId);
   return deleted;
 }
 
@@ -76,7 +75,7 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
       await waitForOrderWriter(app, sale.id);
       const before = await stats(sale.id);
       expect(before).toMatchObject({ unitsSold: 4, stock: { generalRemaining: 7, fcodeRemaining: 2 }, orders: { pending_payment: 2, paid: 1, cancelled: 1, persisted: 4 }, fcodes: { redeemed: 1 }, reservations: 5 });
-      const keys = RedisKeys.forSale(sale.id);
+      const keys = app.keys.forSale(sale.id);
       const buyersBefore = await app.redis.hgetall(keys.buyers);
       const reservationsBefore = await app.redis.hgetall(keys.reservations);
       const pendingOrderBefore = await app.redis.hgetall(keys.order(codeOrder.body.id));
@@ -95,7 +94,7 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
       expect(Number(await app.redis.zscore(keys.deadlines, codeOrder.body.id))).toBe(Date.parse(codeOrder.body.payBy));
       expect(await app.redis.zscore(keys.deadlines, paidOrder)).toBeNull();
       expect(await app.redis.hget(keys.order(paidOrder), 'status')).toBe('paid');
-      expect(await app.redis.sismember(RedisKeys.salesIndex, sale.id)).toBe(1);
+      expect(await app.redis.sismember(app.keys.salesIndex, sale.id)).toBe(1);
       await assertInvariants(app, sale.id);
 
       // The rebuilt state governs purchases exactly as the lost one did.
@@ -144,14 +143,14 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
         orders: { pending_payment: 1, paid: 1, expired: 1, cancelled: 1, persisted: 4 },
         stockEquationHolds: true,
       });
-      expect(await app.redis.hgetall(RedisKeys.forSale(sale.id).buyers)).toEqual({ alice: '3', bob: '2' });
+      expect(await app.redis.hgetall(app.keys.forSale(sale.id).buyers)).toEqual({ alice: '3', bob: '2' });
     });
   });
 
   describe('when the sale hash still exists', () => {
     it('leaves it untouched: stock is never re-seeded', async () => {
       const sale = await createSale({ stock: 10 });
-      const keys = RedisKeys.forSale(sale.id);
+      const keys = app.keys.forSale(sale.id);
       // Redis knows better than the row (e.g. units sold a moment ago): the restore must not "fix" it.
       await app.redis.hset(keys.sale, 'generalRemaining', 4, 'unitsSold', 6, 'stockVersion', 3);
       const hashBefore = await app.redis.hgetall(keys.sale);
@@ -168,7 +167,7 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
       const sale = await createSale({ startsAt: iso(now - 2 * HOUR), reservationOpensAt: iso(now - 3 * HOUR), endsAt: iso(now - HOUR) });
       await loseRedisState(app, sale.id);
       await restart();
-      expect(await app.redis.exists(RedisKeys.forSale(sale.id).sale)).toBe(0);
+      expect(await app.redis.exists(app.keys.forSale(sale.id).sale)).toBe(0);
     });
   });
 
@@ -186,7 +185,7 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
       const outcomes = await Promise.all(Array.from({ length: 5 }, () => restorer.restoreSale(row)));
 
       expect(outcomes.filter(Boolean)).toHaveLength(1);
-      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'generalRemaining', 'unitsSold', 'accepted')).toEqual(['8', '5', '3', '3']);
+      expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'generalRemaining', 'unitsSold', 'accepted')).toEqual(['8', '5', '3', '3']);
     });
   });
 });

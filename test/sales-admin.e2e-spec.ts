@@ -1,6 +1,5 @@
 import Redis from 'ioredis';
 import { SaleEntity } from '../src/sales/sale.entity';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { buyerIds, purchase } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
@@ -61,7 +60,7 @@ describe('Sale administration', () => {
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ name: 'Mi 3 (black)', description: 'Now in black', priceCents: 179900, perUserLimit: 3, paymentWindowSeconds: 60, reservationRequired: false, startsAt: iso(startsAt), endsAt: iso(startsAt + HOUR) });
       expect(await row(sale.id)).toMatchObject({ name: 'Mi 3 (black)', priceCents: 179900, perUserLimit: 3, startsAt, endsAt: startsAt + HOUR, fcodeOpensAt: startsAt - 5 });
-      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'priceCents', 'perUserLimit', 'paymentWindowMs', 'reservationRequired', 'startsAt', 'endsAt', 'fcodeOpensAt', 'reservationClosesAt')).toEqual(
+      expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'priceCents', 'perUserLimit', 'paymentWindowMs', 'reservationRequired', 'startsAt', 'endsAt', 'fcodeOpensAt', 'reservationClosesAt')).toEqual(
         ['179900', '3', '60000', '0', String(startsAt), String(startsAt + HOUR), String(startsAt - 5), String(startsAt - 10)],
       );
       expect((await app.request('GET', `/api/sales/${sale.id}`)).body).toMatchObject({ name: 'Mi 3 (black)', startsAt: iso(startsAt) });
@@ -121,7 +120,7 @@ describe('Sale administration', () => {
       expect([moveStart.status, moveClose.status].sort()).toEqual(expect.arrayContaining([200]));
       const stored = await row(sale.id);
       expect(stored.reservationClosesAt).toBeLessThanOrEqual(stored.startsAt);
-      const hash = await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'startsAt', 'reservationClosesAt');
+      const hash = await app.redis.hmget(app.keys.forSale(sale.id).sale, 'startsAt', 'reservationClosesAt');
       expect(hash).toEqual([String(stored.startsAt), String(stored.reservationClosesAt)]);
     });
 
@@ -141,7 +140,7 @@ describe('Sale administration', () => {
 
       expect(responses.map((response) => response.status)).toEqual(requests.map(() => 200));
       const stored = await row(sale.id);
-      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'priceCents', 'perUserLimit', 'paymentWindowMs', 'reservationRequired', 'paused', 'general')).toEqual([
+      expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'priceCents', 'perUserLimit', 'paymentWindowMs', 'reservationRequired', 'paused', 'general')).toEqual([
         String(stored.priceCents),
         String(stored.perUserLimit),
         String(stored.paymentWindowSeconds * 1000),
@@ -160,7 +159,7 @@ describe('Sale administration', () => {
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ stock: 510, remaining: 510, fcodeStock: 0, fcodeRemaining: 0 });
       expect((await row(sale.id)).stock).toBe(510);
-      expect(await app.redis.hmget(RedisKeys.forSale(sale.id).sale, 'general', 'generalRemaining', 'stockVersion')).toEqual(['510', '510', '1']);
+      expect(await app.redis.hmget(app.keys.forSale(sale.id).sale, 'general', 'generalRemaining', 'stockVersion')).toEqual(['510', '510', '1']);
     });
 
     it('adds units to the F-code pool', async () => {
@@ -175,7 +174,7 @@ describe('Sale administration', () => {
       const subscriber = new Redis(app.config.redisUrl);
       try {
         const message = new Promise<string>((resolve) => subscriber.on('message', (_channel, text: string) => text.startsWith(`${sale.id}:`) && resolve(text)));
-        await subscriber.subscribe(RedisKeys.soldOutChannel);
+        await subscriber.subscribe(app.keys.soldOutChannel);
         await adjust(sale.id, 1);
         await adjust(sale.id, 1);
         expect(await message).toBe(`${sale.id}:1`);
@@ -190,7 +189,7 @@ describe('Sale administration', () => {
       expect((await adjust(sale.id, -100)).body).toMatchObject({ stock: 0, remaining: 0 });
       expect((await adjust(sale.id, -1)).body).toMatchObject({ stock: 0, remaining: 0 });
       expect((await row(sale.id)).stock).toBe(0);
-      expect(await app.redis.hget(RedisKeys.forSale(sale.id).sale, 'stockVersion')).toBe('0');
+      expect(await app.redis.hget(app.keys.forSale(sale.id).sale, 'stockVersion')).toBe('0');
     });
 
     it('never takes back units held by live orders', async () => {
@@ -254,7 +253,7 @@ describe('Sale administration', () => {
         expect(paused.status).toBe(200);
         expect(paused.body).toMatchObject({ paused: true, phase: 'paused', remaining: 10 });
         expect((await row(sale.id)).paused).toBe(true);
-        expect(await app.redis.hget(RedisKeys.forSale(sale.id).sale, 'paused')).toBe('1');
+        expect(await app.redis.hget(app.keys.forSale(sale.id).sale, 'paused')).toBe('1');
         const refused = await purchase(app, sale.id, uniqueId('buyer'));
         expect(refused.status).toBe(409);
         expect(refused.body.code).toBe('SALE_PAUSED');
@@ -300,12 +299,12 @@ describe('Sale administration', () => {
 
     it('counts stream entries not yet acknowledged as lag', async () => {
       const sale = await createSale();
-      const events = RedisKeys.forSale(sale.id).events;
+      const events = app.keys.forSale(sale.id).events;
       await app.redis.xadd(events, '*', 'type', 'status', 'orderId', 'o_x', 'status', 'paid', 'at', '1');
       // Whichever the writer has done with the entry, lag + acknowledged covers it; without a group it is the stream length.
       const { orderWriter } = await stats(sale.id);
       expect(orderWriter.lag).toBeLessThanOrEqual(1);
-      await app.redis.xadd(RedisKeys.forSale(sale.id).deadEvents, '*', 'reason', 'test');
+      await app.redis.xadd(app.keys.forSale(sale.id).deadEvents, '*', 'reason', 'test');
       expect((await stats(sale.id)).orderWriter.parked).toBe(1);
       // The entry names no real order: left behind, a later test's writer would park it as poison.
       await app.redis.del(events);

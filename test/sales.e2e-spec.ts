@@ -1,4 +1,3 @@
-import { RedisKeys } from '../src/redis/redis-keys';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 const HOUR = 3600_000;
@@ -60,7 +59,7 @@ describe('Sales', () => {
 
       it('lays out the Redis state as src/redis/redis-keys.ts describes', async () => {
         const sale = await createSale({ stock: 100, fcodeStock: 7, perUserLimit: 2, paymentWindowSeconds: 60, currency: 'EUR', reservationRequired: false });
-        const hash = await app.redis.hgetall(RedisKeys.forSale(sale.id).sale);
+        const hash = await app.redis.hgetall(app.keys.forSale(sale.id).sale);
 
         expect(hash).toEqual({
           startsAt: String(Date.parse(sale.startsAt)),
@@ -87,7 +86,7 @@ describe('Sales', () => {
           fcodesRedeemed: '0',
           stockVersion: '0',
         });
-        expect(await app.redis.sismember(RedisKeys.salesIndex, sale.id)).toBe(1);
+        expect(await app.redis.sismember(app.keys.salesIndex, sale.id)).toBe(1);
       });
     });
   });

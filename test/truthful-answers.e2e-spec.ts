@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
 import { TestPaymentProvider } from '../src/payments/test-payment.provider';
-import { RedisKeys } from '../src/redis/redis-keys';
 import { buyOrFail, createLiveSale } from './order-lifecycle.fixtures';
 import { assertInvariants, databaseOrdersOf, redisOrdersOf } from './support/invariants';
 import { buyerIds, purchase } from './support/sales';
@@ -155,7 +154,7 @@ describe('Answers under Redis faults', () => {
       );
 
       const untrue: string[] = [];
-      const keys = RedisKeys.forSale(saleId);
+      const keys = app.keys.forSale(saleId);
       for (const [index, orderId] of orderIds.entries()) {
         const status = await app.redis.hget(keys.order(orderId), 'status');
         const answers = payAnswers[index].answers;
@@ -179,7 +178,7 @@ describe('Answers under Redis faults', () => {
 
       const untrue: string[] = [];
       for (const [index, orderId] of orderIds.entries()) {
-        const status = await app.redis.hget(RedisKeys.forSale(saleId).order(orderId), 'status');
+        const status = await app.redis.hget(app.keys.forSale(saleId).order(orderId), 'status');
         const answers = cancelAnswers[index].answers;
         if ((status === 'cancelled') !== changedOrUnknown(answers, 200) && !answers.some(isUnknown)) {
           untrue.push(`${orderId}: answers ${answers.map((answer) => `${answer.status} ${answer.code ?? ''}`).join(' → ')}, now ${status}`);

@@ -48,6 +48,21 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('REDIS_KEY_PREFIX', () => {
+    it('is sellout by default', () => {
+      expect(loadConfig({}).redisKeyPrefix).toBe('sellout');
+    });
+
+    it('accepts letters, digits, - and _ up to 32 characters', () => {
+      expect(loadConfig({ REDIS_KEY_PREFIX: 'shop-B_2' }).redisKeyPrefix).toBe('shop-B_2');
+      expect(loadConfig({ REDIS_KEY_PREFIX: 'x'.repeat(32) }).redisKeyPrefix).toBe('x'.repeat(32));
+    });
+
+    it.each(['a:b', 'a{b}', 'a b', 'a*', 'é', 'x'.repeat(33)])('refuses %p, naming the variable', (prefix) => {
+      expect(problemsOf({ REDIS_KEY_PREFIX: prefix })).toEqual([expect.stringContaining('REDIS_KEY_PREFIX')]);
+    });
+  });
+
   describe('DATABASE_URL', () => {
     it.each(['mysql://root@localhost/sellout', 'postgres://', 'just-a-file.sqlite'])('refuses %j and names the variable', (url) => {
       expect(problemsOf({ DATABASE_URL: url })).toEqual([expect.stringContaining('DATABASE_URL')]);

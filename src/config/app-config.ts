@@ -1,3 +1,5 @@
+import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN } from '../redis/redis-keys';
+
 /**
  * The one place that reads `process.env`. Every variable is parsed and checked here at boot; a bad
  * value stops the process with a message that names the variable. Everything else receives a typed
@@ -22,6 +24,8 @@ export interface AppConfig {
   port: number;
   host: string;
   redisUrl: string;
+  /** First part of every Redis key and channel of this deployment (REDIS_KEY_PREFIX). */
+  redisKeyPrefix: string;
   database: DatabaseConfig;
   dataDir: string;
   jwtSecret: string;
@@ -105,6 +109,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const redisUrl = read.string('REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) read.problems.push(`REDIS_URL must be a redis:// or rediss:// URL (got "${redisUrl}")`);
+  const redisKeyPrefix = read.string('REDIS_KEY_PREFIX', DEFAULT_KEY_PREFIX);
+  if (!KEY_PREFIX_PATTERN.test(redisKeyPrefix)) read.problems.push(`REDIS_KEY_PREFIX must be 1 to 32 letters, digits, '-' or '_' (got "${redisKeyPrefix}")`);
 
   const dataDir = read.string('DATA_DIR', './data');
   const databaseUrl = read.raw('DATABASE_URL');
@@ -128,6 +134,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: read.integer('PORT', 3000, 0, 65535),
     host: read.string('HOST', '127.0.0.1'),
     redisUrl,
+    redisKeyPrefix,
     database,
     dataDir,
     jwtSecret,

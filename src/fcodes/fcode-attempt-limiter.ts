@@ -35,6 +35,7 @@ export class FcodeAttemptLimiter {
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -44,17 +45,17 @@ export class FcodeAttemptLimiter {
    */
   async assertAllowed(userId: string, ip: string): Promise<void> {
     const { maxFailuresPerUser, maxFailuresPerIp, windowMs } = this.config.fcodeLimiter;
-    const addressKey = ipKey(ip);
+    const addressKey = this.keys.fcodeAttempts('ip', addressSubject(ip));
     // Two calls rather than one script: the keys carry no common hash tag.
     const addressFailures = Number((await this.redis.get(addressKey)) ?? 0);
     if (addressFailures >= maxFailuresPerIp) throw rateLimited('from your network address', await this.ttlOf(addressKey));
-    const [taken, ttlMs] = await runScript<[number, number]>(this.redis, 'fcode-attempt-take', [userKey(userId)], [maxFailuresPerUser, windowMs]);
+    const [taken, ttlMs] = await runScript<[number, number]>(this.redis, 'fcode-attempt-take', [this.keys.fcodeAttempts('user', userId)], [maxFailuresPerUser, windowMs]);
     if (taken === 0) throw rateLimited('from your account', ttlMs);
   }
 
   /** The attempt's code was wrong: it stays counted against the user, and counts against the address. */
   async recordFailure(_userId: string, ip: string): Promise<void> {
-    await runScript(this.redis, 'fcode-attempt-record', [ipKey(ip)], [this.config.fcodeLimiter.windowMs]);
+    await runScript(this.redis, 'fcode-attempt-record', [this.keys.fcodeAttempts('ip', addressSubject(ip))], [this.config.fcodeLimiter.windowMs]);
   }
 
   /**
@@ -63,7 +64,7 @@ export class FcodeAttemptLimiter {
    */
   async releaseAttempt(userId: string, _ip: string): Promise<void> {
     try {
-      await runScript(this.redis, 'fcode-attempt-give-back', [userKey(userId)], []);
+      await runScript(this.redis, 'fcode-attempt-give-back', [this.keys.fcodeAttempts('user', userId)], []);
     } catch (error) {
       this.logger.warn({ err: error }, 'Could not give back an F-code attempt');
     }
@@ -73,14 +74,6 @@ export class FcodeAttemptLimiter {
     const ttlMs = await this.redis.pttl(key);
     return ttlMs > 0 ? ttlMs : this.config.fcodeLimiter.windowMs;
   }
-}
-
-function userKey(userId: string): string {
-  return RedisKeys.fcodeAttempts('user', userId);
-}
-
-function ipKey(ip: string): string {
-  return RedisKeys.fcodeAttempts('ip', addressSubject(ip));
 }
 
 function rateLimited(source: string, ttlMs: number): SellException {

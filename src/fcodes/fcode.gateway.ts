@@ -31,11 +31,14 @@ export interface FcodeLiveState {
  */
 @Injectable()
 export class FcodeGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   /** Writes issued codes (a script call per SCRIPT_CHUNK codes, all sent at once); throws on a failure. */
   async writeIssued(saleId: string, codes: FcodeRedisState[]): Promise<void> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const calls: Promise<unknown>[] = [];
     for (let start = 0; start < codes.length; start += SCRIPT_CHUNK) {
       const chunk = codes.slice(start, start + SCRIPT_CHUNK);
@@ -56,7 +59,7 @@ export class FcodeGateway {
 
   /** Removes codes written by an issuance that did not commit. */
   async remove(saleId: string, codeHashes: string[]): Promise<void> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     for (let start = 0; start < codeHashes.length; start += PIPELINE_CHUNK) {
       const pipeline = this.redis.pipeline();
       for (const codeHash of codeHashes.slice(start, start + PIPELINE_CHUNK)) pipeline.del(keys.fcode(codeHash));
@@ -69,14 +72,14 @@ export class FcodeGateway {
    * Redis has lost the code's state, so that a later rebuild of missing state cannot bring it back.
    */
   async markVoid(saleId: string, codeHash: string): Promise<string> {
-    const key = RedisKeys.forSale(saleId).fcode(codeHash);
+    const key = this.keys.forSale(saleId).fcode(codeHash);
     const replies = await execOrThrow(this.redis.multi().hset(key, 'status', 'void').hget(key, 'orderId'));
     return (replies[1] as string | null) ?? '';
   }
 
   /** The hot-path state of each code, in the order of `codeHashes`. */
   async liveStates(saleId: string, codeHashes: string[]): Promise<FcodeLiveState[]> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const calls: Promise<string[]>[] = [];
     for (let start = 0; start < codeHashes.length; start += SCRIPT_CHUNK) {
       calls.push(runScript<string[]>(this.redis, 'fcode-states', codeHashes.slice(start, start + SCRIPT_CHUNK).map((codeHash) => keys.fcode(codeHash)), []));
@@ -90,7 +93,7 @@ export class FcodeGateway {
 
   /** F-codes currently backing a live order of the sale (the sale hash's counter). */
   async redeemedCount(saleId: string): Promise<number> {
-    return Number((await this.redis.hget(RedisKeys.forSale(saleId).sale, 'fcodesRedeemed')) ?? 0);
+    return Number((await this.redis.hget(this.keys.forSale(saleId).sale, 'fcodesRedeemed')) ?? 0);
   }
 }
 

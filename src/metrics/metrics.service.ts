@@ -33,7 +33,7 @@ export class MetricsService {
   readonly stockRemaining = new Gauge({ name: 'sellout_stock_remaining', help: 'Unsold units per sale and pool', labelNames: ['sale', 'pool'] as const, registers: [this.registry] });
   readonly orderWriterLag = new Gauge({ name: 'sellout_order_writer_lag', help: 'Order events not yet persisted (stream entries unread plus pending acknowledgement) per sale', labelNames: ['sale'] as const, registers: [this.registry] });
   readonly orderWriterPersisted = new Counter({ name: 'sellout_order_writer_events_total', help: 'Order events applied to the database by type', labelNames: ['type'] as const, registers: [this.registry] });
-  readonly orderWriterParked = new Counter({ name: 'sellout_order_writer_parked_total', help: 'Order events parked after repeated failures (poison messages)', registers: [this.registry] });
+  readonly orderWriterParked = new Counter({ name: 'sellout_order_writer_parked_total', help: 'Order events parked: unreadable, failing after repeated deliveries, or of a sale this database does not hold', registers: [this.registry] });
   readonly orderTransitions = new Counter({ name: 'sellout_order_transitions_total', help: 'Order lifecycle events: paid, declined, expired, cancelled', labelNames: ['event'] as const, registers: [this.registry] });
 
   private readonly collectors: Collector[] = [];

@@ -88,6 +88,7 @@ export class OrderLifecycleGateway {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: RedisKeys,
   ) {}
 
   private run(name: string, keys: string[], args: (string | number)[], what: string): Promise<ScriptReply> {
@@ -95,7 +96,7 @@ export class OrderLifecycleGateway {
   }
 
   async beginPayment(attempt: BeginPaymentAttempt): Promise<BeginPaymentOutcome> {
-    const keys = RedisKeys.forSale(attempt.saleId);
+    const keys = this.keys.forSale(attempt.saleId);
     const [outcome, ...values] = await this.run(
       'pay-order',
       [keys.order(attempt.orderId), keys.deadlines, keys.idempotency(PAY_IDEMPOTENCY_SCOPE, attempt.userId, attempt.idempotencyKey ?? '')],
@@ -122,7 +123,7 @@ export class OrderLifecycleGateway {
   }
 
   async settlePayment(request: SettlePaymentRequest): Promise<SettlePaymentOutcome> {
-    const keys = RedisKeys.forSale(request.saleId);
+    const keys = this.keys.forSale(request.saleId);
     const [outcome, ...values] = await this.run(
       'settle-payment',
       [keys.sale, keys.order(request.orderId), keys.deadlines, keys.events, keys.idempotency(PAY_IDEMPOTENCY_SCOPE, request.userId, request.idempotencyKey ?? '')],
@@ -154,7 +155,7 @@ export class OrderLifecycleGateway {
 
   /** F-code hashes of many orders of one sale, in one round trip ('' for none or a missing order). */
   async fcodeHashesOf(saleId: string, orderIds: string[]): Promise<string[]> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const pipeline = this.redis.pipeline();
     for (const orderId of orderIds) pipeline.hget(keys.order(orderId), 'fcodeHash');
     const replies = (await pipeline.exec()) ?? [];
@@ -167,23 +168,23 @@ export class OrderLifecycleGateway {
 
   /** Ids of orders of one sale whose payment deadline is at or before `now`, oldest first. */
   async dueOrderIds(saleId: string, now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(RedisKeys.forSale(saleId).deadlines, '-inf', now, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.keys.forSale(saleId).deadlines, '-inf', now, 'LIMIT', 0, limit);
   }
 
   async saleIds(): Promise<string[]> {
-    return this.redis.smembers(RedisKeys.salesIndex);
+    return this.redis.smembers(this.keys.salesIndex);
   }
 
   private async fcodeHashOf(saleId: string, orderId: string): Promise<string> {
-    return (await this.redis.hget(RedisKeys.forSale(saleId).order(orderId), 'fcodeHash')) ?? '';
+    return (await this.redis.hget(this.keys.forSale(saleId).order(orderId), 'fcodeHash')) ?? '';
   }
 
   private runRelease(request: ReleaseRequest, fcodeHash: string): Promise<ScriptReply> {
-    const keys = RedisKeys.forSale(request.saleId);
+    const keys = this.keys.forSale(request.saleId);
     return this.run(
       'release-order',
       [keys.sale, keys.buyers, keys.order(request.orderId), keys.deadlines, keys.events, keys.fcode(fcodeHash)],
-      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, RedisKeys.soldOutChannel, request.releaseId ?? ''],
+      [request.orderId, request.mode, request.now, request.userId ?? '', fcodeHash, request.saleId, this.keys.soldOutChannel, request.releaseId ?? ''],
       `The ${request.mode === 'cancel' ? 'cancellation' : 'expiry'} of order ${request.orderId}`,
     );
   }

@@ -8,6 +8,7 @@ import { DatabaseService } from '../database/database.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisDurability } from '../redis/durability';
 import { ChargeResult, PAYMENT_PROVIDER, PaymentMethod, PaymentOutcome, PaymentProvider } from '../payments/payment-provider';
+import { SaleRebuildService } from '../sales/sale-rebuild.service';
 import { BeginPaymentOutcome, OrderLifecycleGateway, PAYMENT_LEASE_MS, ReleaseOutcome, SettlePaymentOutcome, SettlePaymentRequest } from './order-lifecycle.gateway';
 import { OrderEntity } from './order.entity';
 import { OrderRecord } from './order-record';
@@ -53,6 +54,7 @@ export class OrderLifecycleService {
     private readonly metrics: MetricsService,
     private readonly database: DatabaseService,
     private readonly durability: RedisDurability,
+    private readonly rebuild: SaleRebuildService,
   ) {}
 
   async pay(request: PaymentRequest): Promise<PaymentResult> {
@@ -179,7 +181,8 @@ export class OrderLifecycleService {
    */
   private async orderOutsideRedis(orderId: string, userId: string): Promise<SellException> {
     const stored = await this.database.manager.findOne(OrderEntity, { where: { id: orderId } });
-    if (!stored) return orderNotFound(orderId);
+    // While Redis is being rebuilt, an order not yet back in it may simply not be back yet.
+    if (!stored) return this.rebuild.rebuilding ? SellException.unavailable(`The live state of order ${orderId} (being rebuilt)`) : orderNotFound(orderId);
     if (stored.userId !== userId) return forbidden(orderId);
     if (stored.status === 'expired') return new SellException(ErrorCode.OrderExpired, `Order ${orderId} was not paid by ${iso(stored.payBy)} and has expired`);
     if (stored.status !== 'pending_payment') return notPending(orderId, stored.status);

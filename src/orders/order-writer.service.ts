@@ -13,6 +13,7 @@ import { ORDER_WRITER_GROUP, RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { OrderEvent, parseOrderEvent } from './order-events';
 import { MalformedOrderError } from './order-record';
+import { SalesRepository } from '../sales/sales.repository';
 import { OrdersRepository } from './orders.repository';
 import { WriterThread } from './order-writer-thread';
 
@@ -34,6 +35,18 @@ class OrderNotPersistedError extends Error {
   constructor(orderId: string) {
     super(`order ${orderId} is not in the database yet`);
     this.name = 'OrderNotPersistedError';
+  }
+}
+
+/**
+ * An event of a sale this service's database does not know: another deployment's, sharing the key
+ * prefix. Never written here (a later rebuild would sell its units again); it stays pending for its own
+ * deployment's writer to claim, and is parked after `maxDeliveries` like any event that keeps failing.
+ */
+class SaleNotInDatabaseError extends Error {
+  constructor(saleId: string) {
+    super(`sale ${saleId} is not in this service's database (another deployment's event on the same REDIS_KEY_PREFIX?)`);
+    this.name = 'SaleNotInDatabaseError';
   }
 }
 
@@ -69,13 +82,18 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
   private lastClaimAt = 0;
   private lastTrimAt = Date.now();
   private failuresInARow = 0;
+  /** Sales found in the database (sales are never deleted, so a hit is remembered). */
+  private readonly knownSales = new Set<string>();
+  private readonly reportedUnknownSales = new Set<string>();
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: DatabaseService,
     private readonly orders: OrdersRepository,
     private readonly metrics: MetricsService,
+    private readonly sales: SalesRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -150,8 +168,8 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     if (saleIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const saleId of saleIds) {
-      pipeline.xinfo('GROUPS', RedisKeys.forSale(saleId).events);
-      pipeline.xlen(RedisKeys.forSale(saleId).events);
+      pipeline.xinfo('GROUPS', this.keys.forSale(saleId).events);
+      pipeline.xlen(this.keys.forSale(saleId).events);
     }
     const replies = (await pipeline.exec()) ?? [];
     return Promise.all(
@@ -165,14 +183,14 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
         const pending = Number(group.pending ?? 0);
         if (group.lag !== null && group.lag !== undefined) return Number(group.lag) + pending;
         // Redis cannot always tell the lag (entries deleted after the group's position): count them.
-        const undelivered = await this.redis.xrange(RedisKeys.forSale(saleId).events, `(${String(group['last-delivered-id'])}`, '+', 'COUNT', 100_000);
+        const undelivered = await this.redis.xrange(this.keys.forSale(saleId).events, `(${String(group['last-delivered-id'])}`, '+', 'COUNT', 100_000);
         return undelivered.length + pending;
       }),
     );
   }
 
   onLagCollect = async (): Promise<void> => {
-    const saleIds = await this.redis.smembers(RedisKeys.salesIndex);
+    const saleIds = await this.redis.smembers(this.keys.salesIndex);
     const lags = await this.lagOf(saleIds);
     saleIds.forEach((saleId, index) => this.metrics.orderWriterLag.set({ sale: saleId }, lags[index]));
   };
@@ -213,7 +231,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       await sleep(this.config.orderWriter.blockMs);
       return;
     }
-    const streams = saleIds.map((saleId) => RedisKeys.forSale(saleId).events);
+    const streams = saleIds.map((saleId) => this.keys.forSale(saleId).events);
     const { batchSize, blockMs } = this.config.orderWriter;
     // One blocking read over every sale's stream; on Redis Cluster this call would be issued per slot.
     const reply = (await this.reader.xreadgroup('GROUP', ORDER_WRITER_GROUP, this.consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'))) as
@@ -236,11 +254,11 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
 
   /** Sales in the index, with the consumer group created on each stream (from its first entry). */
   private async activeSales(): Promise<string[]> {
-    const saleIds = await this.redis.smembers(RedisKeys.salesIndex);
+    const saleIds = await this.redis.smembers(this.keys.salesIndex);
     for (const saleId of saleIds) {
       if (this.groupsReady.has(saleId)) continue;
       try {
-        await this.redis.xgroup('CREATE', RedisKeys.forSale(saleId).events, ORDER_WRITER_GROUP, '0', 'MKSTREAM');
+        await this.redis.xgroup('CREATE', this.keys.forSale(saleId).events, ORDER_WRITER_GROUP, '0', 'MKSTREAM');
       } catch (error) {
         if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
       }
@@ -255,7 +273,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     for (const saleId of saleIds) {
       let cursor = '0-0';
       do {
-        const [next, entries] = (await this.redis.xautoclaim(RedisKeys.forSale(saleId).events, ORDER_WRITER_GROUP, this.consumer, claimIdleMs, cursor, 'COUNT', batchSize)) as [
+        const [next, entries] = (await this.redis.xautoclaim(this.keys.forSale(saleId).events, ORDER_WRITER_GROUP, this.consumer, claimIdleMs, cursor, 'COUNT', batchSize)) as [
           string,
           (StreamEntry | null)[],
           string[]?,
@@ -274,7 +292,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
    */
   async trimAcknowledged(saleIds: string[]): Promise<void> {
     for (const saleId of saleIds) {
-      const stream = RedisKeys.forSale(saleId).events;
+      const stream = this.keys.forSale(saleId).events;
       const replies = await this.redis.multi().xinfo('GROUPS', stream).xpending(stream, ORDER_WRITER_GROUP).exec();
       if (!replies || replies.some(([error]) => error)) continue;
       const group = (replies[0][1] as unknown[][]).map(toRecord).find((candidate) => candidate.name === ORDER_WRITER_GROUP);
@@ -297,7 +315,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
 
   /** Applies messages; acknowledges what was committed; parks what can never succeed. */
   private async process(messages: StreamMessage[]): Promise<void> {
-    const parsed: ParsedMessage[] = [];
+    let parsed: ParsedMessage[] = [];
     for (const message of messages) {
       try {
         parsed.push({ ...message, event: parseOrderEvent(message.fields) });
@@ -307,6 +325,18 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       }
     }
     if (parsed.length === 0) return;
+    let unknownSales: Set<string>;
+    try {
+      unknownSales = await this.unknownSales(parsed);
+    } catch (error) {
+      if (isInfrastructureError(error)) this.retryLater.push(...parsed);
+      throw error;
+    }
+    if (unknownSales.size > 0) {
+      for (const message of parsed) if (unknownSales.has(message.saleId)) await this.onMessageFailed(message, new SaleNotInDatabaseError(message.saleId));
+      parsed = parsed.filter((message) => !unknownSales.has(message.saleId));
+      if (parsed.length === 0) return;
+    }
     try {
       await this.database.transaction((manager) => this.apply(manager, parsed));
       await this.acknowledge(parsed);
@@ -332,6 +362,26 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  /** Sales of these messages that the database does not hold (checked afresh each time: a sale row may commit after its first event). */
+  private async unknownSales(messages: ParsedMessage[]): Promise<Set<string>> {
+    const unchecked = [...new Set(messages.map((message) => message.saleId))].filter((saleId) => !this.knownSales.has(saleId));
+    if (unchecked.length === 0) return new Set();
+    const found = await this.sales.existingIds(unchecked);
+    const unknown = new Set<string>();
+    for (const saleId of unchecked) {
+      if (found.has(saleId)) {
+        this.knownSales.add(saleId);
+      } else {
+        unknown.add(saleId);
+        if (!this.reportedUnknownSales.has(saleId)) {
+          this.reportedUnknownSales.add(saleId);
+          this.logger.error(`Order events of sale ${saleId}, which this service's database does not hold, are left unwritten (and parked after ${this.config.orderWriter.maxDeliveries} deliveries): is another deployment using this REDIS_KEY_PREFIX?`);
+        }
+      }
+    }
+    return unknown;
+  }
+
   private async apply(manager: EntityManager, messages: ParsedMessage[]): Promise<void> {
     // Orders first, then statuses in stream order: a status event always follows its order's creation.
     const created = messages.flatMap((message) => (message.event.type === 'created' ? [message.event.order] : []));
@@ -355,7 +405,7 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
       countsByType.set(message.event.type, (countsByType.get(message.event.type) ?? 0) + 1);
     }
     const pipeline = this.redis.pipeline();
-    for (const [saleId, ids] of idsBySale) pipeline.xack(RedisKeys.forSale(saleId).events, ORDER_WRITER_GROUP, ...ids);
+    for (const [saleId, ids] of idsBySale) pipeline.xack(this.keys.forSale(saleId).events, ORDER_WRITER_GROUP, ...ids);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
@@ -364,18 +414,18 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
 
   /** Leaves a failed message pending (claimed again after claimIdleMs) until it has used up its deliveries. */
   private async onMessageFailed(message: ParsedMessage, error: Error): Promise<void> {
-    const pending = (await this.redis.xpending(RedisKeys.forSale(message.saleId).events, ORDER_WRITER_GROUP, message.id, message.id, 1)) as [string, string, number, number][];
+    const pending = (await this.redis.xpending(this.keys.forSale(message.saleId).events, ORDER_WRITER_GROUP, message.id, message.id, 1)) as [string, string, number, number][];
     const deliveries = pending[0]?.[3] ?? 0;
     if (deliveries >= this.config.orderWriter.maxDeliveries) {
       await this.park(message, `${error.name}: ${error.message} (after ${deliveries} deliveries)`);
-    } else if (!(error instanceof OrderNotPersistedError || error instanceof MalformedOrderError)) {
+    } else if (!(error instanceof OrderNotPersistedError || error instanceof MalformedOrderError || error instanceof SaleNotInDatabaseError)) {
       this.logger.warn(`Order event ${message.id} of sale ${message.saleId} failed (delivery ${deliveries}): ${error.message}`);
     }
   }
 
   /** Moves a message to the sale's dead-letter stream and acknowledges it, in one transaction. */
   private async park(message: StreamMessage, reason: string): Promise<void> {
-    const keys = RedisKeys.forSale(message.saleId);
+    const keys = this.keys.forSale(message.saleId);
     await this.redis
       .multi()
       .xadd(keys.deadEvents, '*', 'reason', reason, 'sourceId', message.id, 'consumer', this.consumer, ...message.fields)

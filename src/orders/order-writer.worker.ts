@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { DeploymentModule } from '../deployment/deployment.module';
 import { RedisModule } from '../redis/redis.module';
 import { OrderWriterModule } from './order-writer.module';
 
@@ -23,6 +24,7 @@ export class OrderWriterWorkerModule {
         LoggerModule.forRoot({ pinoHttp: { level: config.logLevel } }),
         DatabaseModule,
         RedisModule,
+        DeploymentModule,
         MetricsModule,
         OrderWriterModule,
       ],

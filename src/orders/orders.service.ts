@@ -28,6 +28,7 @@ export class OrdersService {
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
     private readonly orders: OrdersRepository,
     private readonly database: DatabaseService,
     private readonly clock: Clock,
@@ -46,7 +47,7 @@ export class OrdersService {
     if (!ID_PATTERN.test(orderId)) return undefined;
     const saleId = saleIdOfOrder(orderId);
     if (saleId !== undefined) {
-      const live = this.fromHash(await this.redis.hgetall(RedisKeys.forSale(saleId).order(orderId)));
+      const live = this.fromHash(await this.redis.hgetall(this.keys.forSale(saleId).order(orderId)));
       if (live) return live;
     }
     const stored = await this.orders.findById(orderId);
@@ -71,11 +72,11 @@ export class OrdersService {
   private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {
     if (saleIds.length === 0) return [];
     const membership = this.redis.pipeline();
-    for (const saleId of saleIds) membership.smembers(RedisKeys.forSale(saleId).userOrders(userId));
+    for (const saleId of saleIds) membership.smembers(this.keys.forSale(saleId).userOrders(userId));
     const orderIds = ((await membership.exec()) ?? []).flatMap(([error, ids], index) => (error ? [] : (ids as string[]).map((orderId) => ({ saleId: saleIds[index], orderId }))));
     if (orderIds.length === 0) return [];
     const hashes = this.redis.pipeline();
-    for (const { saleId, orderId } of orderIds) hashes.hgetall(RedisKeys.forSale(saleId).order(orderId));
+    for (const { saleId, orderId } of orderIds) hashes.hgetall(this.keys.forSale(saleId).order(orderId));
     return ((await hashes.exec()) ?? []).flatMap(([error, hash]) => {
       const order = error ? undefined : this.fromHash(hash as Record<string, string>);
       return order ? [order] : [];

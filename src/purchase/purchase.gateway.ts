@@ -53,10 +53,11 @@ export class PurchaseGateway {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: RedisKeys,
   ) {}
 
   async purchase(attempt: PurchaseAttempt): Promise<PurchaseOutcome> {
-    const keys = RedisKeys.forSale(attempt.saleId);
+    const keys = this.keys.forSale(attempt.saleId);
     const reply = await runScriptAtMostOnce<ScriptReply>(
       this.redis,
       'purchase',
@@ -89,7 +90,7 @@ export class PurchaseGateway {
 
   /** Whether an accepted purchase is remembered under this Idempotency-Key (one GET, no script). */
   async hasIdempotentResponse(saleId: string, userId: string, idempotencyKey: string): Promise<boolean> {
-    return (await this.redis.exists(RedisKeys.forSale(saleId).idempotency(IDEMPOTENCY_SCOPE, userId, idempotencyKey))) === 1;
+    return (await this.redis.exists(this.keys.forSale(saleId).idempotency(IDEMPOTENCY_SCOPE, userId, idempotencyKey))) === 1;
   }
 }
 

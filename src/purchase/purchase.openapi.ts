@@ -9,7 +9,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '409': 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, FCODE_USED, FCODE_EXPIRED',
   '422': 'IDEMPOTENCY_KEY_REUSED',
   '429': 'RATE_LIMITED (too many wrong F-codes), with Retry-After',
-  '503': 'UNAVAILABLE: Redis unreachable; nothing was sold. Retry with the same Idempotency-Key',
+  '503': "UNAVAILABLE: Redis unreachable, or the sale's state is being rebuilt after Redis lost it; nothing was sold. Retry with the same Idempotency-Key",
 };
 
 /**

@@ -15,6 +15,7 @@ import { OrderRecord } from '../orders/order-record';
 import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { RedisDurability } from '../redis/durability';
 import { RedisKeys } from '../redis/redis-keys';
+import { SaleRebuildService } from '../sales/sale-rebuild.service';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
 import { SoldOutCache } from './sold-out-cache';
@@ -55,6 +56,8 @@ export class PurchaseService implements OnModuleInit {
     private readonly durability: RedisDurability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly rebuild: SaleRebuildService,
   ) {}
 
   onModuleInit(): void {
@@ -119,6 +122,8 @@ export class PurchaseService implements OnModuleInit {
       this.soldOut.recordSoldOut(saleId, outcome.generalRemaining, outcome.fcodeRemaining, outcome.stockVersion);
     }
     if (outcome.outcome === 'FCODE_INVALID') await this.fcodeLimiter.recordFailure(userId, request.ip);
+    // Redis not knowing the sale is not the end of it: the database decides (it may be being rebuilt).
+    if (outcome.outcome === 'SALE_NOT_FOUND') throw await this.rebuild.saleMissingError(saleId, now);
     throw refusalError(saleId, outcome);
   }
 
@@ -133,10 +138,10 @@ export class PurchaseService implements OnModuleInit {
 
   /** Fills `sellout_stock_remaining` for sales that have not ended, and drops ended ones. */
   private async collectStockRemaining(): Promise<void> {
-    const saleIds = await this.redis.smembers(RedisKeys.salesIndex);
+    const saleIds = await this.redis.smembers(this.keys.salesIndex);
     if (saleIds.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const saleId of saleIds) pipeline.hmget(RedisKeys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
+    for (const saleId of saleIds) pipeline.hmget(this.keys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
     const replies = (await pipeline.exec()) ?? [];
     const now = this.clock.now();
     saleIds.forEach((saleId, index) => {

@@ -4,6 +4,8 @@ import { loadConfig } from '../config/app-config';
 import { RedisKeys } from '../redis/redis-keys';
 import { SoldOutCache } from './sold-out-cache';
 
+const keys = new RedisKeys('spec');
+
 /** Only the subscriber's event side is used by the cache's flag logic under test here. */
 class FakeSubscriber extends EventEmitter {
   subscribe = jest.fn(async () => 1);
@@ -11,7 +13,7 @@ class FakeSubscriber extends EventEmitter {
 
 function cacheWith(ttlMs: number): { cache: SoldOutCache; subscriber: FakeSubscriber } {
   const subscriber = new FakeSubscriber();
-  const cache = new SoldOutCache(subscriber as unknown as Redis, loadConfig({ SOLD_OUT_FLAG_TTL_MS: String(ttlMs) }));
+  const cache = new SoldOutCache(subscriber as unknown as Redis, keys, loadConfig({ SOLD_OUT_FLAG_TTL_MS: String(ttlMs) }));
   return { cache, subscriber };
 }
 
@@ -41,12 +43,12 @@ describe(SoldOutCache.name, () => {
   it('forgets on an announcement of a newer stock version from the channel, not an older one', async () => {
     const { cache, subscriber } = cacheWith(60_000);
     await cache.onModuleInit();
-    expect(subscriber.subscribe).toHaveBeenCalledWith(RedisKeys.soldOutChannel);
+    expect(subscriber.subscribe).toHaveBeenCalledWith(keys.soldOutChannel);
     cache.recordSoldOut('s1', 0, 0, 3);
-    subscriber.emit('message', RedisKeys.soldOutChannel, 's1:3');
+    subscriber.emit('message', keys.soldOutChannel, 's1:3');
     subscriber.emit('message', 'another-channel', 's1:9');
     expect(cache.isSoldOut('s1', false)).toBe(true);
-    subscriber.emit('message', RedisKeys.soldOutChannel, 's1:4');
+    subscriber.emit('message', keys.soldOutChannel, 's1:4');
     expect(cache.isSoldOut('s1', false)).toBe(false);
     expect(cache.isSoldOut('s1', true)).toBe(false);
     cache.onModuleDestroy();

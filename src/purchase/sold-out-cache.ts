@@ -30,17 +30,18 @@ export class SoldOutCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SoldOutCache.name);
   private readonly sales = new Map<string, SaleFlags>();
   private readonly onMessage = (channel: string, message: string) => {
-    if (channel === RedisKeys.soldOutChannel) this.onStockAnnouncement(message);
+    if (channel === this.keys.soldOutChannel) this.onStockAnnouncement(message);
   };
 
   constructor(
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    private readonly keys: RedisKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.subscriber.on('message', this.onMessage);
-    await this.subscriber.subscribe(RedisKeys.soldOutChannel);
+    await this.subscriber.subscribe(this.keys.soldOutChannel);
   }
 
   onModuleDestroy(): void {

@@ -29,20 +29,30 @@
  * - `events:dead` (stream) messages the writer gave up on (parked, counted, never retried forever)
  * - `fcode:<codeHash>` (hash) userId ('' if unbound), expiresAt (0 if never), status (issued|void),
  *     orderId ('' or the live order it backs)
+ *
+ * Every key and channel starts with the deployment's prefix (`REDIS_KEY_PREFIX`), so one Redis can hold
+ * several deployments without one reading another's sales. Keys of the deployment itself:
+ *
+ * - `<prefix>:deployment` (string) the id of the database this prefix is bound to; its disappearance
+ *     tells every process that Redis lost its memory
+ * - `<prefix>:rebuild-lock` (string, with a TTL) held by the process rebuilding sales after such a loss
  */
-export const SOLD_OUT_CHANNEL = 'sellout:stock';
-
-const prefix = 'sellout';
+export const DEFAULT_KEY_PREFIX = 'sellout';
+/** What `REDIS_KEY_PREFIX` may be: it is spelled into every key and channel name. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 export class SaleKeys {
   readonly tag: string;
 
-  constructor(readonly saleId: string) {
+  constructor(
+    readonly saleId: string,
+    private readonly prefix: string = DEFAULT_KEY_PREFIX,
+  ) {
     this.tag = `{sale:${saleId}}`;
   }
 
   private key(name: string): string {
-    return `${prefix}:${this.tag}:${name}`;
+    return `${this.prefix}:${this.tag}:${name}`;
   }
 
   get sale(): string {
@@ -81,13 +91,36 @@ export class SaleKeys {
   }
 }
 
-export const RedisKeys = {
-  forSale: (saleId: string) => new SaleKeys(saleId),
+/**
+ * The keys of one deployment, built from its prefix. One instance per process (provided by `RedisModule`
+ * from `REDIS_KEY_PREFIX`); inject it as `RedisKeys`.
+ */
+export class RedisKeys {
   /** Set of every sale id with state in Redis; lets the order writer and sweeper find their work. */
-  salesIndex: `${prefix}:sales`,
+  readonly salesIndex: string;
+  /** Pub/sub channel announcing that a pool has units again (`<saleId>:<stockVersion>`). */
+  readonly soldOutChannel: string;
+  /** The deployment id this prefix is bound to (see `DeploymentBinding`). */
+  readonly deployment: string;
+  /** Held while one process rebuilds every open sale after Redis lost its memory. */
+  readonly rebuildLock: string;
+
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+    if (!KEY_PREFIX_PATTERN.test(prefix)) throw new Error(`Invalid Redis key prefix "${prefix}"`);
+    this.salesIndex = `${prefix}:sales`;
+    this.soldOutChannel = `${prefix}:stock`;
+    this.deployment = `${prefix}:deployment`;
+    this.rebuildLock = `${prefix}:rebuild-lock`;
+  }
+
+  forSale(saleId: string): SaleKeys {
+    return new SaleKeys(saleId, this.prefix);
+  }
+
   /** Rate-limit counters for wrong F-code attempts (not part of any sale's script). */
-  fcodeAttempts: (kind: 'user' | 'ip', subject: string) => `${prefix}:fcode-attempts:${kind}:${subject}`,
-  soldOutChannel: SOLD_OUT_CHANNEL,
-};
+  fcodeAttempts(kind: 'user' | 'ip', subject: string): string {
+    return `${this.prefix}:fcode-attempts:${kind}:${subject}`;
+  }
+}
 
 export const ORDER_WRITER_GROUP = 'order-writers';

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { RedisDurability } from './durability';
 import { createRedisClient, createSubscriber } from './redis-client.factory';
+import { RedisKeys } from './redis-keys';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
 
 @Global()
@@ -12,8 +13,9 @@ import { REDIS_CLIENT, REDIS_SUBSCRIBER } from './redis.constants';
     { provide: REDIS_CLIENT, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedisClient(config.redisUrl, config.redisCommandTimeoutMs, 'sellout') },
     { provide: REDIS_SUBSCRIBER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createSubscriber(config.redisUrl, 'sellout-sub') },
     RedisDurability,
+    { provide: RedisKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new RedisKeys(config.redisKeyPrefix) },
   ],
-  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER, RedisDurability],
+  exports: [REDIS_CLIENT, REDIS_SUBSCRIBER, RedisDurability, RedisKeys],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(

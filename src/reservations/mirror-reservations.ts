@@ -1,6 +1,5 @@
 import type Redis from 'ioredis';
 import { runScript } from '../redis/lua-scripts';
-import { RedisKeys } from '../redis/redis-keys';
 
 /** Reservations per mirror-reservations.lua call: about a millisecond of Redis time. */
 const CHUNK = 2_000;
@@ -12,8 +11,7 @@ const CALLS_IN_FLIGHT = 4;
  * HSETNX, in chunks. Used by the import and by the boot restore; writing the same entries twice is
  * harmless. Resolves to the number of entries added.
  */
-export async function mirrorReservations(redis: Redis, saleId: string, reservations: Iterable<[userId: string, reservedAt: number]>): Promise<number> {
-  const key = RedisKeys.forSale(saleId).reservations;
+export async function mirrorReservations(redis: Redis, key: string, reservations: Iterable<[userId: string, reservedAt: number]>): Promise<number> {
   let added = 0;
   let inFlight: Promise<number>[] = [];
   const settle = async () => {

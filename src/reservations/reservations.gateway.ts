@@ -12,7 +12,10 @@ import { mirrorReservations } from './mirror-reservations';
  */
 @Injectable()
 export class ReservationsGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   /** Refuses (nothing sent) while Redis is not connected, before the caller writes the database. */
   assertConnected(): void {
@@ -20,10 +23,10 @@ export class ReservationsGateway {
   }
 
   async mirror(saleId: string, reservations: Iterable<[userId: string, reservedAt: number]>): Promise<void> {
-    await mirrorReservations(this.redis, saleId, reservations);
+    await mirrorReservations(this.redis, this.keys.forSale(saleId).reservations, reservations);
   }
 
   async mirrorOne(saleId: string, userId: string, reservedAt: number): Promise<void> {
-    await this.redis.hsetnx(RedisKeys.forSale(saleId).reservations, userId, reservedAt);
+    await this.redis.hsetnx(this.keys.forSale(saleId).reservations, userId, reservedAt);
   }
 }

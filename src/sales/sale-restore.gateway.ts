@@ -25,14 +25,17 @@ export class RestoredElsewhereError extends Error {
  */
 @Injectable()
 export class SaleRestoreGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   mirrorReservations(saleId: string, reservations: Iterable<[string, number]>): Promise<number> {
-    return mirrorReservations(this.redis, saleId, reservations);
+    return mirrorReservations(this.redis, this.keys.forSale(saleId).reservations, reservations);
   }
 
   async restoreBuyers(saleId: string, unitsByBuyer: Map<string, number>): Promise<void> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const entries = [...unitsByBuyer.entries()];
     for (let start = 0; start < entries.length; start += BUYERS_PER_CALL) {
       const args = entries.slice(start, start + BUYERS_PER_CALL).flat();
@@ -42,7 +45,7 @@ export class SaleRestoreGateway {
 
   /** The `order:<id>` hashes and buyers' order sets of live orders, and the deadlines of pending ones. */
   async restoreLiveOrders(saleId: string, orders: OrderEntity[]): Promise<void> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     for (let start = 0; start < orders.length; start += ORDERS_PER_CALL) {
       const chunk = orders.slice(start, start + ORDERS_PER_CALL);
       const orderKeys = chunk.flatMap((order) => [keys.order(order.id), keys.userOrders(order.userId)]);
@@ -67,7 +70,7 @@ export class SaleRestoreGateway {
 
   /** The `fcode:<hash>` hashes, each with the live order it backs ('' for none). */
   async restoreFcodes(saleId: string, codes: FcodeEntity[], orderByCodeHash: Map<string, string>): Promise<void> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     for (let start = 0; start < codes.length; start += FCODES_PER_CALL) {
       const chunk = codes.slice(start, start + FCODES_PER_CALL);
       const args = chunk.flatMap((code) => [code.userId ?? '', code.expiresAt ?? 0, code.status, orderByCodeHash.get(code.codeHash) ?? '']);

@@ -50,11 +50,11 @@ export class SaleRestoreService implements OnApplicationBootstrap, OnApplication
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
-  /** Restores every sale not ended whose Redis state is missing. */
-  async restoreMissing(): Promise<RestoreReport> {
+  /** Restores every sale not ended whose Redis state is missing (each through `restoreOne`, if given). */
+  async restoreMissing(restoreOne: (sale: SaleEntity) => Promise<boolean> = (sale) => this.restoreSale(sale)): Promise<RestoreReport> {
     const report: RestoreReport = { restored: [], present: 0 };
     for (const sale of await this.sales.findNotEnded(this.clock.now())) {
-      if (await this.restoreSale(sale)) report.restored.push(sale.id);
+      if (await restoreOne(sale)) report.restored.push(sale.id);
       else report.present += 1;
     }
     if (report.restored.length > 0) this.logger.warn(`Rebuilt the Redis state of ${report.restored.length} sale(s) from the database: ${report.restored.join(', ')}`);

@@ -31,22 +31,25 @@ const toInteger = (value: string | null | undefined) => (value === null || value
  */
 @Injectable()
 export class SalesGateway {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
   /** Creates the `sale` hash if absent (init-sale.lua) and lists the sale in the index. True when created. */
   async initSale(saleId: string, fields: Record<string, string | number>): Promise<boolean> {
-    const created = await runScript<number>(this.redis, 'init-sale', [RedisKeys.forSale(saleId).sale], Object.entries(fields).flat());
-    await this.redis.sadd(RedisKeys.salesIndex, saleId);
+    const created = await runScript<number>(this.redis, 'init-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat());
+    await this.redis.sadd(this.keys.salesIndex, saleId);
     return created === 1;
   }
 
   /** Undoes `initSale` for a sale whose database row was never committed. */
   async removeSale(saleId: string): Promise<void> {
-    await this.redis.multi().del(RedisKeys.forSale(saleId).sale).srem(RedisKeys.salesIndex, saleId).exec();
+    await this.redis.multi().del(this.keys.forSale(saleId).sale).srem(this.keys.salesIndex, saleId).exec();
   }
 
   async saleExists(saleId: string): Promise<boolean> {
-    return (await this.redis.exists(RedisKeys.forSale(saleId).sale)) === 1;
+    return (await this.redis.exists(this.keys.forSale(saleId).sale)) === 1;
   }
 
   /** The live numbers of each sale (one pipeline round trip); undefined where the sale has no Redis state. */
@@ -54,7 +57,7 @@ export class SalesGateway {
     if (saleIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const saleId of saleIds) {
-      const keys = RedisKeys.forSale(saleId);
+      const keys = this.keys.forSale(saleId);
       pipeline.hmget(keys.sale, ...LIVE_FIELDS);
       pipeline.hlen(keys.reservations);
     }
@@ -80,7 +83,7 @@ export class SalesGateway {
 
   /** Every counter of the `sale` hash; undefined when the sale has no Redis state. */
   async counters(saleId: string): Promise<SaleCounters | undefined> {
-    const values = await this.redis.hmget(RedisKeys.forSale(saleId).sale, ...COUNTER_FIELDS);
+    const values = await this.redis.hmget(this.keys.forSale(saleId).sale, ...COUNTER_FIELDS);
     if (values[0] === null) return undefined;
     return Object.fromEntries(COUNTER_FIELDS.map((field, index) => [field, toInteger(values[index])])) as unknown as SaleCounters;
   }
@@ -88,13 +91,13 @@ export class SalesGateway {
   /** Sets settings fields of an existing `sale` hash (update-sale.lua). False when the sale has no hash. */
   async updateSettings(saleId: string, fields: Record<string, string | number>): Promise<boolean> {
     if (Object.keys(fields).length === 0) return this.saleExists(saleId);
-    const written = await runScript<number>(this.redis, 'update-sale', [RedisKeys.forSale(saleId).sale], Object.entries(fields).flat());
+    const written = await runScript<number>(this.redis, 'update-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat());
     return written === 1;
   }
 
   /** Adds (or, negative, removes unsold) units of one pool atomically (adjust-stock.lua). */
   async adjustStock(saleId: string, pool: StockPool, add: number, maxTotal: number): Promise<StockAdjustment> {
-    const reply = await runScript<[string, ...number[]]>(this.redis, 'adjust-stock', [RedisKeys.forSale(saleId).sale], [pool, add, maxTotal, saleId, RedisKeys.soldOutChannel]);
+    const reply = await runScript<[string, ...number[]]>(this.redis, 'adjust-stock', [this.keys.forSale(saleId).sale], [pool, add, maxTotal, saleId, this.keys.soldOutChannel]);
     switch (reply[0]) {
       case 'ADJUSTED':
         return { outcome: 'ADJUSTED', applied: Number(reply[1]), total: Number(reply[2]), remaining: Number(reply[3]), stockVersion: Number(reply[4]) };
@@ -112,7 +115,7 @@ export class SalesGateway {
    * delivered) plus `pending` (delivered, not acknowledged); the whole stream when no group exists yet.
    */
   async orderWriterBacklog(saleId: string): Promise<OrderWriterBacklog> {
-    const keys = RedisKeys.forSale(saleId);
+    const keys = this.keys.forSale(saleId);
     const [length, parked] = await Promise.all([this.redis.xlen(keys.events), this.redis.xlen(keys.deadEvents)]);
     if (length === 0) return { lag: 0, parked };
     const groups = (await this.redis.xinfo('GROUPS', keys.events)) as unknown[][];

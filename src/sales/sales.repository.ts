@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Brackets, EntityManager, MoreThan } from 'typeorm';
+import { Brackets, EntityManager, In, MoreThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 import type { SalePhase } from './sale-phase';
 import { SaleEntity } from './sale.entity';
@@ -50,6 +50,13 @@ export class SalesRepository {
 
   findById(saleId: string, manager: EntityManager = this.database.manager): Promise<SaleEntity | null> {
     return manager.findOne(SaleEntity, { where: { id: saleId } });
+  }
+
+  /** Which of these sale ids this database holds. */
+  async existingIds(saleIds: string[]): Promise<Set<string>> {
+    if (saleIds.length === 0) return new Set();
+    const rows = await this.database.manager.find(SaleEntity, { select: { id: true }, where: { id: In(saleIds) } });
+    return new Set(rows.map((row) => row.id));
   }
 
   /** Sales whose `endsAt` is after `now`, soonest start first. */

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RedisKeys } from '../../src/redis/redis-keys';
 import { OrderEntity } from '../../src/orders/order.entity';
 import { OrderWriterService } from '../../src/orders/order-writer.service';
-import { RedisKeys } from '../../src/redis/redis-keys';
 import { TestApp } from './test-app';
 
 /**
@@ -42,13 +42,15 @@ export interface InvariantOptions {
  */
 export interface InvariantSource {
   redis: Redis;
+  /** The deployment's keys (its REDIS_KEY_PREFIX). */
+  keys: RedisKeys;
   databaseOrders(saleId: string): Promise<ObservedOrder[]>;
   waitForOrderWriter(saleId: string, timeoutMs?: number): Promise<void>;
 }
 
 function sourceOf(app: TestApp | InvariantSource): InvariantSource {
   if (!(app instanceof TestApp)) return app;
-  return { redis: app.redis, databaseOrders: (saleId) => databaseOrdersOf(app, saleId), waitForOrderWriter: (saleId, timeoutMs) => waitForOrderWriter(app, saleId, timeoutMs) };
+  return { redis: app.redis, keys: app.keys, databaseOrders: (saleId) => databaseOrdersOf(app, saleId), waitForOrderWriter: (saleId, timeoutMs) => waitForOrderWriter(app, saleId, timeoutMs) };
 }
 
 const LIVE = new Set(['pending_payment', 'paying', 'paid']);
@@ -66,8 +68,8 @@ export async function waitForOrderWriter(app: TestApp, saleId: string, timeoutMs
 }
 
 /** Every `order:<id>` hash of the sale in Redis (found by scanning the sale's hash tag). */
-export async function redisOrdersOf(app: { redis: Redis }, saleId: string): Promise<ObservedOrder[]> {
-  const keys = RedisKeys.forSale(saleId);
+export async function redisOrdersOf(app: { redis: Redis; keys: RedisKeys }, saleId: string): Promise<ObservedOrder[]> {
+  const keys = app.keys.forSale(saleId);
   const orderKeys: string[] = [];
   let cursor = '0';
   do {
@@ -106,7 +108,7 @@ export async function assertInvariants(target: TestApp | InvariantSource, saleId
   const app = sourceOf(target);
   if (checkDatabase) await sourceOf(options.writerApp ?? target).waitForOrderWriter(saleId, options.idleTimeoutMs);
 
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const violations: string[] = [];
   const sale = await app.redis.hgetall(keys.sale);
   if (Object.keys(sale).length === 0) throw new Error(`sale ${saleId} has no Redis state`);

@@ -1,6 +1,5 @@
 import { newSaleId } from '../../src/common/ids';
-import { RedisKeys } from '../../src/redis/redis-keys';
-import type { SaleEntity } from '../../src/sales/sale.entity';
+import { SaleEntity } from '../../src/sales/sale.entity';
 import { freshCounters, saleHashFields } from '../../src/sales/sale-redis-state';
 import { TestApp, TestResponse, uniqueId } from './test-app';
 
@@ -86,16 +85,19 @@ export async function createSale(app: TestApp, options: SaleOptions = {}): Promi
 }
 
 /**
- * Writes a sale's Redis state directly, as the sales feature lays it out (src/redis/redis-keys.ts), with
- * no database row: for tests of the scripts themselves.
+ * Writes a sale's Redis state directly, as the sales feature lays it out (src/redis/redis-keys.ts), and its
+ * database row (the order writer stores orders only of sales its database holds), without the admin
+ * route's rules: for tests of the scripts themselves.
  */
 export async function seedSaleInRedis(app: TestApp, options: SaleOptions = {}): Promise<TestSale> {
   const sale = { ...withDefaults(app, options), id: newSaleId(app.clock.now()) };
-  const keys = RedisKeys.forSale(sale.id);
+  const keys = app.keys.forSale(sale.id);
+  const now = app.clock.now();
+  const entity = Object.assign(new SaleEntity(), { ...sale, sku: uniqueId('sku-'), name: 'Seeded phone', description: '', paused: false, createdAt: now, updatedAt: now });
+  await app.database.manager.insert(SaleEntity, entity);
   // The same field list the sales feature writes, so a seeded sale cannot drift from a created one.
-  const entity = { ...sale, paused: false } as unknown as SaleEntity;
   await app.redis.hset(keys.sale, saleHashFields(entity, freshCounters(entity)));
-  await app.redis.sadd(RedisKeys.salesIndex, sale.id);
+  await app.redis.sadd(app.keys.salesIndex, sale.id);
   return sale;
 }
 
@@ -109,7 +111,7 @@ export async function reserveBuyers(app: TestApp, saleId: string, userIds: strin
 
 /** Reserves directly in Redis (for sales made with `seedSaleInRedis`). */
 export async function reserveBuyersInRedis(app: TestApp, saleId: string, userIds: string[]): Promise<void> {
-  const keys = RedisKeys.forSale(saleId);
+  const keys = app.keys.forSale(saleId);
   const now = app.clock.now();
   for (let start = 0; start < userIds.length; start += 10_000) {
     const chunk = userIds.slice(start, start + 10_000);

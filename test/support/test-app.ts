@@ -1,12 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.factory';
 import { ManualClock } from '../../src/common/clock';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { TokenService } from '../../src/auth/token.service';
+import { RedisKeys } from '../../src/redis/redis-keys';
 import { REDIS_CLIENT } from '../../src/redis/redis.constants';
 import { DatabaseService } from '../../src/database/database.service';
 
@@ -44,6 +45,11 @@ export class TestApp {
 
   get redis(): Redis {
     return this.app.get<Redis>(REDIS_CLIENT);
+  }
+
+  /** The keys of this app's deployment (its `REDIS_KEY_PREFIX`). */
+  get keys(): RedisKeys {
+    return this.app.get(RedisKeys);
   }
 
   get database(): DatabaseService {
@@ -106,14 +112,25 @@ function workerDatabaseUrl(): string | undefined {
   return url.toString();
 }
 
+/**
+ * The Redis key prefix of a test app: one per database, as a deployment has. Apps on one database (a
+ * restart, two instances of one deployment) share their keys; apps with databases of their own (every
+ * embedded-database app) share a Redis database without ever meeting, as the prefix binding demands.
+ */
+export function testKeyPrefix(databaseUrl: string): string {
+  return `t${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16)}`;
+}
+
 /** Configuration for a test app: the private test Redis and the run's database (see global-setup). */
 export function testConfig(options: TestAppOptions = {}): { config: AppConfig; sqliteFile?: string } {
   const sqliteFile = process.env.TEST_DATABASE_URL ? undefined : (options.sqliteFile ?? join(tmpdir(), `sellout-test-${randomBytes(6).toString('hex')}.sqlite`));
+  const databaseUrl = workerDatabaseUrl() ?? `sqlite:${sqliteFile}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     REDIS_URL: workerRedisUrl(),
-    DATABASE_URL: workerDatabaseUrl() ?? `sqlite:${sqliteFile}`,
+    DATABASE_URL: databaseUrl,
+    REDIS_KEY_PREFIX: testKeyPrefix(databaseUrl),
     ORDER_WRITER_BLOCK_MS: '50',
     // Most tests stop, start and inspect the writer inside the test's own process; the writer's thread
     // (the service's default) has tests of its own.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import type Redis from 'ioredis';
+import { DEFAULT_KEY_PREFIX, RedisKeys } from '../../../src/redis/redis-keys';
 import { assertInvariants, InvariantSource } from '../../support/invariants';
 import { ControlledRedisServer, freePort, RedisServerOptions, startRedisServer } from '../../support/test-services';
 import { auditAnswers, AuditReport, describeViolations } from './answer-audit';
@@ -285,6 +286,8 @@ class Scenario {
   private invariantSource(): InvariantSource {
     return {
       redis: this.admin as Redis,
+      // The service runs with the default REDIS_KEY_PREFIX.
+      keys: new RedisKeys(DEFAULT_KEY_PREFIX),
       databaseOrders: (saleId) => (this.database as FaultDatabase).ordersOf(saleId),
       // waitForIdle has already waited for the pipeline through the service's own stats.
       waitForOrderWriter: async () => undefined,
