@@ -119,9 +119,13 @@ export class OrderLifecycleService {
         // The charge outlived its lease and the order moved on (expired, or another attempt took it).
         if (charge.ok) await this.refund(orderId, order, charge.reference, `order became ${settled.status} while the charge was in flight`);
         const money = charge.ok ? 'the charge was refunded' : 'nothing was charged';
-        throw settled.status === 'expired'
-          ? new SellException(ErrorCode.OrderExpired, `Order ${orderId} expired while the payment was in flight; ${money}`)
-          : new SellException(ErrorCode.OrderNotPending, `Order ${orderId} changed while the payment was in flight; ${money}`);
+        if (settled.status === 'expired') throw new SellException(ErrorCode.OrderExpired, `Order ${orderId} expired while the payment was in flight; ${money}`);
+        // Still awaiting payment (the lease was lost with Redis's memory, or ran out and another attempt
+        // was declined): this attempt changed nothing, and paying again may succeed.
+        if (settled.status === 'pending_payment' || settled.status === 'missing') {
+          throw new SellException(ErrorCode.Unavailable, `The payment of order ${orderId} could not be recorded and ${money}; nothing was changed, please retry`, [], { headers: { 'retry-after': '1' } });
+        }
+        throw new SellException(ErrorCode.OrderNotPending, `Order ${orderId} changed while the payment was in flight; ${money}`);
       }
     }
   }

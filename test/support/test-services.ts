@@ -114,9 +114,10 @@ async function waitForExit(pid: number): Promise<void> {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<ControlledRedisServer> {
   assertRedisInstalled();
   const port = options.port ?? (await freePort());
-  // Only a server that persists needs a directory of its own; the others write nothing.
-  const newDirectory = () => (options.appendfsync ? mkdtempSync(join(tmpdir(), 'sellout-redis-')) : tmpdir());
-  const removeDirectory = () => options.appendfsync && rmSync(directory, { recursive: true, force: true });
+  // Every server gets a directory of its own, persisting or not: a replica writes the snapshot of its
+  // full sync there, and a server started later in a shared directory would load it at boot.
+  const newDirectory = () => mkdtempSync(join(tmpdir(), 'sellout-redis-'));
+  const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
   let directory = newDirectory();
   const url = `redis://127.0.0.1:${port}`;
   let pid = launch(port, directory, options);

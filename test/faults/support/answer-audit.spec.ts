@@ -4,7 +4,7 @@ import { Buyer, Meaning, RecordedAnswer } from './buyers';
 
 /** The fault suite's audit on hand-made histories: each rule fires on the history that breaks it, and only there. */
 describe(auditAnswers.name, () => {
-  const strict: AuditOptions = { mayLoseAcknowledged: false, refundedOrders: [] };
+  const strict: AuditOptions = { mayLoseAcknowledged: false, refunds: [], paidReferences: new Map() };
 
   const answer = (action: RecordedAnswer['action'], status: number, code: string | undefined, meaning: Meaning, extra: Partial<RecordedAnswer> = {}): RecordedAnswer => ({
     action,
@@ -49,7 +49,7 @@ describe(auditAnswers.name, () => {
     const history = [buyer([created('o1')])];
 
     expect(rules(history, [])).toEqual(['a buyer answered 201 holds exactly that order']);
-    expect(auditAnswers(history, [], { mayLoseAcknowledged: true, refundedOrders: [] })).toMatchObject({ lostOrders: 1, violations: new Map() });
+    expect(auditAnswers(history, [], { mayLoseAcknowledged: true, refunds: [], paidReferences: new Map() })).toMatchObject({ lostOrders: 1, violations: new Map() });
   });
 
   it('refuses a replayed 201 after answers that all said nothing changed', () => {
@@ -60,10 +60,15 @@ describe(auditAnswers.name, () => {
     expect(rules([buyer([outcomeUnknown(), refused('LIMIT_REACHED')])], [order('o1')])).toEqual(['a retry with the same Idempotency-Key replays the purchase that took effect']);
   });
 
-  it('refuses a pay answered with a refusal that left the order paid, and a refund of a paid order', () => {
+  it('refuses a pay answered with a refusal that left the order paid, and a refund of the charge that paid it', () => {
     const history = [buyer([created('o1'), refused('ORDER_NOT_PENDING', 'pay')], { intent: 'pay' })];
+    const paidReferences = new Map([['o1', 'ch_1']]);
 
-    expect(rules(history, [order('o1', 'paid')], { mayLoseAcknowledged: false, refundedOrders: ['o1'] })).toEqual([
+    // A refund of another charge of the order (a second attempt's) is allowed.
+    expect(rules(history, [order('o1', 'paid')], { mayLoseAcknowledged: false, refunds: [{ orderId: 'o1', reference: 'ch_2' }], paidReferences })).toEqual([
+      'a pay answered with a refusal or 503 UNAVAILABLE left the order unchanged',
+    ]);
+    expect(rules(history, [order('o1', 'paid')], { mayLoseAcknowledged: false, refunds: [{ orderId: 'o1', reference: 'ch_1' }], paidReferences })).toEqual([
       'a pay answered with a refusal or 503 UNAVAILABLE left the order unchanged',
       'a charge is refunded only when it did not make the order paid',
     ]);

@@ -12,8 +12,15 @@ import type { Buyer, RecordedAnswer } from './buyers';
 export interface AuditOptions {
   /** Only REDIS_DURABILITY=none with a Redis that lost its memory may lose what it acknowledged. */
   mayLoseAcknowledged: boolean;
-  /** Order ids whose charge the service refunded (from its log). */
-  refundedOrders: readonly string[];
+  /** Every charge the service refunded (from its log): the order and the provider's reference. */
+  refunds: readonly Refund[];
+  /** The reference of the charge that paid each paid order, where Redis still knows it. */
+  paidReferences: ReadonlyMap<string, string>;
+}
+
+export interface Refund {
+  orderId: string;
+  reference: string;
 }
 
 export interface AuditReport {
@@ -36,7 +43,7 @@ export function auditAnswers(buyers: Buyer[], orders: ObservedOrder[], options: 
   for (const order of orders) ordersByUser.set(order.userId, [...(ordersByUser.get(order.userId) ?? []), order]);
   const buyerIds = new Set(buyers.map((buyer) => buyer.userId));
   for (const order of orders) if (!buyerIds.has(order.userId)) violate('every order belongs to a buyer of the scenario', `order ${order.id} of ${order.userId}`);
-  const refunded = new Set(options.refundedOrders);
+  const refundedReferences = new Set(options.refunds.map((refund) => `${refund.orderId} ${refund.reference}`));
 
   for (const buyer of buyers) {
     const held = ordersByUser.get(buyer.userId) ?? [];
@@ -93,8 +100,11 @@ export function auditAnswers(buyers: Buyer[], orders: ObservedOrder[], options: 
       }
     }
     if (order && buyer.intent === 'keep' && order.status !== 'pending_payment') violate('an order nobody paid or cancelled stays pending', `${buyer.userId} order ${order.id} is ${order.status}`);
-    if (order?.status === 'paid' && refunded.has(order.id)) {
-      violate('a charge is refunded only when it did not make the order paid', `${buyer.userId} order ${order.id} is paid and the service refunded a charge of it (pay: ${describeAnswers(buyer.answers.filter((answer) => answer.action === 'pay'))})`);
+    // Another charge of a paid order (a retry's, or one whose settle found the order moved on) may be given
+    // back; the charge that paid it never may.
+    const paidBy = order ? options.paidReferences.get(order.id) : undefined;
+    if (order?.status === 'paid' && paidBy !== undefined && refundedReferences.has(`${order.id} ${paidBy}`)) {
+      violate('a charge is refunded only when it did not make the order paid', `${buyer.userId} order ${order.id} is paid and the service refunded the charge that paid it (pay: ${describeAnswers(buyer.answers.filter((answer) => answer.action === 'pay'))})`);
     }
   }
   return report;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import type Redis from 'ioredis';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from '../../../src/redis/redis-keys';
-import { assertInvariants, InvariantSource } from '../../support/invariants';
+import { assertInvariants, InvariantSource, ObservedOrder } from '../../support/invariants';
 import { ControlledRedisServer, freePort, RedisServerOptions, startRedisServer } from '../../support/test-services';
 import { auditAnswers, AuditReport, describeViolations } from './answer-audit';
 import { Buyer, Intent, labelOf, RecordedAnswer, runBuyers } from './buyers';
@@ -211,7 +211,8 @@ class Scenario {
       this.failures.push(`the five invariants: ${error instanceof Error ? error.message : String(error)}`);
     }
     const orders = await this.database.ordersOf(saleId);
-    const audit = auditAnswers(buyers, orders, { mayLoseAcknowledged: definition.mayLoseAcknowledged ?? false, refundedOrders: this.service.refundedOrders });
+    const paidReferences = await this.paidReferences(saleId, orders);
+    const audit = auditAnswers(buyers, orders, { mayLoseAcknowledged: definition.mayLoseAcknowledged ?? false, refunds: this.service.refunds, paidReferences });
     if (audit.violations.size > 0) this.failures.push(`every answer matches the database:\n    ${describeViolations(audit.violations).join('\n    ')}`);
     for (const problem of definition.check?.(context, buyers) ?? []) this.failures.push(problem);
     this.summarise(buyers, orders, audit, marks, live, idle.stats);
@@ -283,6 +284,18 @@ class Scenario {
     }
   }
 
+  /** Which charge paid each paid order, as its Redis hash says (a hash rebuilt from the database has none). */
+  private async paidReferences(saleId: string, orders: ObservedOrder[]): Promise<Map<string, string>> {
+    const keys = new RedisKeys(DEFAULT_KEY_PREFIX).forSale(saleId);
+    const paid = orders.filter((order) => order.status === 'paid');
+    const references = new Map<string, string>();
+    for (const order of paid) {
+      const reference = await (this.admin as Redis).hget(keys.order(order.id), 'paymentReference');
+      if (reference) references.set(order.id, reference);
+    }
+    return references;
+  }
+
   private invariantSource(): InvariantSource {
     return {
       redis: this.admin as Redis,
@@ -305,7 +318,7 @@ class Scenario {
       `  read order: ${of('read')}`,
       `  orders in the database: ${orders.length} (${countBy(orders, (order) => order.status)}); accepted ${stats?.accepted ?? '?'}; units left ${stats?.stock?.generalRemaining ?? '?'} of ${SELL_OUT.stock}`,
       `  lost: ${audit.lostOrders} order(s) answered 201, ${audit.undoneChanges} pay/cancel answered 200 undone; outcome unknown but taken effect: ${audit.unknownThatTookEffect}`,
-      `  service: ${this.service?.starts} start(s), ${this.service?.errorRecords} error log record(s), ${this.service?.refundedOrders.length} refund(s) logged`,
+      `  service: ${this.service?.starts} start(s), ${this.service?.errorRecords} error log record(s), ${this.service?.refunds.length} refund(s) logged`,
       `  timeline from the sale going live: ${timeline} (${this.setup.join(', ')})`,
     );
   }

@@ -1,3 +1,4 @@
+import type { Refund } from './answer-audit';
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ export class ServiceProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
   private readonly tail: string[] = [];
-  /** Order ids of every charge the service logged as refunded, across restarts. */
-  readonly refundedOrders: string[] = [];
+  /** Every charge the service logged as refunded, across restarts. */
+  readonly refunds: Refund[] = [];
   /** Log records at level error or above, across restarts (counted for the summary). */
   errorRecords = 0;
   starts = 0;
@@ -101,10 +102,10 @@ export class ServiceProcess {
     if (this.tail.length > LOG_TAIL) this.tail.shift();
     if (!line.startsWith('{')) return;
     try {
-      const record = JSON.parse(line) as { level?: number; msg?: string; orderId?: string };
+      const record = JSON.parse(line) as { level?: number; msg?: string; orderId?: string; reference?: string };
       if ((record.level ?? 0) >= 50) this.errorRecords += 1;
       // The service logs each refund it makes as a warning naming the order (a failed refund is an error).
-      if (record.level === 40 && typeof record.msg === 'string' && /refund/i.test(record.msg) && record.orderId) this.refundedOrders.push(record.orderId);
+      if (record.level === 40 && typeof record.msg === 'string' && /refund/i.test(record.msg) && record.orderId) this.refunds.push({ orderId: record.orderId, reference: record.reference ?? '' });
     } catch {
       // not a log record
     }
