@@ -60,7 +60,6 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
 
   const metrics = app.get(MetricsService);
   const accessLog = new AccessLog(app.get(Logger), config.logLevel);

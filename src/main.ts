@@ -11,8 +11,28 @@ async function main(): Promise<void> {
     return;
   }
   const { createApp } = await import('./app.factory');
+  const { beginLeaving } = await import('./common/http-edges');
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
+  // SIGTERM/SIGINT: keep answering for SHUTDOWN_GRACE_MS (each answer closes its connection, /health says
+  // 503), then close: in-flight requests finish, the order writer commits its batch, connections close.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    beginLeaving(app.getHttpAdapter().getInstance());
+    setTimeout(() => {
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`Sellout did not shut down cleanly: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    }, config.shutdownGraceMs);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   // Under a primary, the primary says it once for all its workers.
   if (cluster.isPrimary) process.stdout.write(`Sellout listening on http://${config.host}:${config.port}\n`);
 }

@@ -35,7 +35,9 @@ describe('WEB_CONCURRENCY: a process per core', () => {
   });
 
   const start = async (env: Record<string, string> = {}) => {
-    server = await ServerProcess.start({ WEB_CONCURRENCY: '2', REDIS_URL: redis.url, DATABASE_URL: database.url, ...env });
+    // Each test has a database of its own, so a key prefix of its own too (a prefix is bound to one database).
+    sequence += 1;
+    server = await ServerProcess.start({ WEB_CONCURRENCY: '2', REDIS_URL: redis.url, REDIS_KEY_PREFIX: `cluster-${process.pid}-${sequence}`, DATABASE_URL: database.url, ...env });
     return server;
   };
 
@@ -107,7 +109,7 @@ describe('WEB_CONCURRENCY: a process per core', () => {
 
       cluster.kill('SIGTERM');
       // One worker has nothing in flight and exits; the one holding the request waits for it.
-      await cluster.waitForLine((line) => /^Worker \d+ exited \(signal SIGTERM\); 1 still draining$/.test(line.msg ?? ''));
+      await cluster.waitForLine((line) => /^Worker \d+ exited \((signal SIGTERM|code 0)\); 1 still draining$/.test(line.msg ?? ''));
       held.sendBody();
       const answer = await held.answer;
       expect(answer.status).toBe(201);
@@ -125,7 +127,7 @@ describe('WEB_CONCURRENCY: a process per core', () => {
       await held.reachedServer;
 
       cluster.kill('SIGTERM');
-      await cluster.waitForLine((line) => /^Worker \d+ exited \(signal SIGTERM\); 1 still draining$/.test(line.msg ?? ''));
+      await cluster.waitForLine((line) => /^Worker \d+ exited \((signal SIGTERM|code 0)\); 1 still draining$/.test(line.msg ?? ''));
       cluster.kill('SIGTERM');
       await expect(cluster.exited).resolves.toEqual({ code: 1, signal: null });
       await expect(held.answer).rejects.toThrow();

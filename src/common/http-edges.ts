@@ -59,6 +59,18 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   socket.destroy(error);
 }
 
+const leaveHandlers = new WeakMap<FastifyInstance, () => void>();
+
+/**
+ * The first step of a graceful shutdown, before `app.close()`: requests are still served, each with
+ * `Connection: close`, and `/health` answers 503 so that load balancers move on. Requests a client had
+ * already sent when the signal came are read and answered meanwhile, instead of meeting a connection
+ * that `close()` finds idle and destroys.
+ */
+export function beginLeaving(fastify: FastifyInstance): void {
+  leaveHandlers.get(fastify)?.();
+}
+
 /**
  * While the server drains (SIGTERM, `app.close()`), requests that still arrive on open connections are
  * answered 503 with the contract's body. Fastify answers them itself with a fixed body of its own, so
@@ -66,17 +78,31 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
  */
 function answerWhileDraining(fastify: FastifyInstance): void {
   let draining = false;
+  let leaving = false;
   const server = fastify.server;
   const listeners = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
   server.removeAllListeners('request');
   const body = errorJson(503, 'The server is shutting down; retry on another connection');
+  const healthBody = JSON.stringify({ status: 'draining' });
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (draining) {
       response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', 'retry-after': '1' });
       response.end(body);
       return;
     }
+    if (leaving) {
+      // Served as usual, but each connection closes after its answer, and load balancers see /health fail.
+      response.setHeader('connection', 'close');
+      if (request.url === '/health') {
+        response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(healthBody) });
+        response.end(healthBody);
+        return;
+      }
+    }
     for (const listener of listeners) listener(request, response);
+  });
+  leaveHandlers.set(fastify, () => {
+    leaving = true;
   });
   fastify.addHook('preClose', (done) => {
     draining = true;

@@ -38,6 +38,8 @@ export interface AppConfig {
   redisCommandTimeoutMs: number;
   /** How long an unanswered change is sent again (a replay) to learn its outcome before OUTCOME_UNKNOWN. */
   redisOutcomeProbeMs: number;
+  /** After SIGTERM, how long requests are still answered (each closing its connection) before closing. */
+  shutdownGraceMs: number;
   redisDurability: RedisDurability;
   orderWriter: { enabled: boolean; thread: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     buyerBodyLimitBytes: read.integer('BUYER_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     redisCommandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 5000, 100, 600000),
     redisOutcomeProbeMs: read.integer('REDIS_OUTCOME_PROBE_MS', 3000, 0, 600000),
+    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 1000, 0, 60000),
     redisDurability: readRedisDurability(read, production),
     orderWriter: {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
