@@ -192,6 +192,10 @@ export class OrderLifecycleGateway {
 
 function parseRelease([outcome, ...values]: ScriptReply): ReleaseOutcome {
   switch (outcome) {
+    // The sale's state is being rebuilt: to the caller the order is not live in Redis (yet), which the
+    // lifecycle answers 503 for a pending order and the sweeper skips.
+    case 'SALE_NOT_READY':
+      return { outcome: 'ORDER_NOT_FOUND' };
     case 'RELEASED': {
       const status = String(values[0]);
       if (status !== 'expired' && status !== 'cancelled') throw new Error(`release-order.lua released into an unknown status: ${status}`);

@@ -25,6 +25,7 @@
 -- Returns an array whose first element is the outcome:
 --   {'RELEASED', status, orderJson, stockVersion}  status is 'cancelled', or 'expired' when payBy has
 --                                     passed (a cancel after payBy expires the order, as the sweeper would)
+--   {'SALE_NOT_READY'}                the sale's `sale` hash is missing (being rebuilt): nothing changed
 --   {'ORDER_NOT_FOUND'}
 --   {'FORBIDDEN'}                     'cancel' by someone other than the owner
 --   {'FCODE_MISMATCH', fcodeHash}     ARGV[5] is not the order's fcodeHash: call again with this one
@@ -44,6 +45,10 @@ local function hashToJson(key)
   for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
   return cjson.encode(fields)
 end
+
+-- A sale whose state is being rebuilt has its orders back before its `sale` hash (written last): a release
+-- now would create that hash half-filled, and the rebuild would then take it for a sale already there.
+if redis.call('EXISTS', saleKey) == 0 then return {'SALE_NOT_READY'} end
 
 local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil', 'quantity', 'pool', 'fcodeHash', 'releasedBy')
 if not order[1] then

@@ -38,6 +38,10 @@ local function hashToJson(key)
   return cjson.encode(fields)
 end
 
+-- A sale being rebuilt (its `sale` hash is written last) takes no settle: it would create that hash
+-- half-filled. The charge did not pay the order; the caller refunds it.
+if redis.call('EXISTS', saleKey) == 0 then return {'LEASE_LOST', 'missing'} end
+
 local order = redis.call('HMGET', orderKey, 'status', 'payingAttempt', 'payBy', 'paymentReference', 'declinedAttempt')
 if not order[1] then return {'LEASE_LOST', 'missing'} end
 if result == 'paid' and order[1] == 'paid' and reference ~= '' and order[4] == reference then return {'PAID', hashToJson(orderKey)} end
