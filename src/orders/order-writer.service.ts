@@ -389,8 +389,10 @@ export class OrderWriterService implements OnApplicationBootstrap, BeforeApplica
     for (const { event } of messages) {
       if (event.type !== 'status') continue;
       const changed = await this.orders.markIfPending(manager, event.orderId, event.status, event.at);
-      // Unchanged is fine when the status was applied before (redelivery), not when the order is missing.
-      if (!changed && !(await this.orders.exists(manager, event.orderId))) throw new OrderNotPersistedError(event.orderId);
+      // Unchanged is fine when the status was applied before (redelivery), not when the order is missing,
+      // nor when it is still pending: another writer's INSERT of it committed after this UPDATE looked
+      // (PostgreSQL's UPDATE skips a row it cannot see yet), and the status must be applied again.
+      if (!changed && ((await this.orders.statusOf(manager, event.orderId)) ?? 'pending_payment') === 'pending_payment') throw new OrderNotPersistedError(event.orderId);
     }
   }
 

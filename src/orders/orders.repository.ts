@@ -87,8 +87,10 @@ export class OrdersRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async exists(manager: EntityManager, orderId: string): Promise<boolean> {
-    return (await manager.count(OrderEntity, { where: { id: orderId } })) > 0;
+  /** The stored status of an order; undefined when it is not in the database. */
+  async statusOf(manager: EntityManager, orderId: string): Promise<string | undefined> {
+    const row = await manager.findOne(OrderEntity, { select: { id: true, status: true }, where: { id: orderId } });
+    return row?.status;
   }
 
   findById(orderId: string): Promise<OrderEntity | null> {
