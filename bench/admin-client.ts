@@ -1,7 +1,7 @@
 import type { SaleStats } from '../load-tests/lib/invariants';
 import { chunkRanges, importBody, rescheduleBody, Schedule } from '../load-tests/lib/payloads';
 
-/** The admin calls of a benchmark, over HTTP with an ops token, exactly as API.md describes them. */
+/** The admin calls of a benchmark, over HTTP with an ops token, exactly as the HTTP contract (README) describes them. */
 export interface SaleView {
   id: string;
   serverTime: string;

@@ -21,7 +21,7 @@ import {
   waitUntil,
 } from './order-lifecycle.fixtures';
 
-/** How long after payBy an unpaid order may still be pending (API.md: "within a few seconds"). */
+/** How long after payBy an unpaid order may still be pending (the HTTP contract (README): "within a few seconds"). */
 const EXPIRY_GRACE_MS = 3_000;
 
 async function expiredMetric(app: TestApp): Promise<number> {

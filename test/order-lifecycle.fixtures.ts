@@ -85,7 +85,7 @@ export async function saleCounters(app: TestApp, saleId: string): Promise<SaleCo
   return Object.fromEntries(COUNTER_FIELDS.map((field) => [field, Number(sale[field] ?? 0)])) as unknown as SaleCounters;
 }
 
-/** The stock equation of API.md: general + fcode − generalRemaining − fcodeRemaining = unitsSold. */
+/** The stock equation of the HTTP contract (README): general + fcode − generalRemaining − fcodeRemaining = unitsSold. */
 export function stockEquationHolds(counters: SaleCounters): boolean {
   return counters.general + counters.fcode - counters.generalRemaining - counters.fcodeRemaining === counters.unitsSold && counters.generalRemaining >= 0 && counters.fcodeRemaining >= 0;
 }

@@ -1,5 +1,5 @@
 /**
- * The stock checks every scenario ends with, on the body of `GET /api/admin/sales/:id/stats` (API.md
+ * The stock checks every scenario ends with, on the body of `GET /api/admin/sales/:id/stats` (the HTTP contract (README)
  * "Sales"): the stock equation `general + fcode − generalRemaining − fcodeRemaining = unitsSold`, no
  * units sold beyond what the pools held, and once the order writer is idle every accepted order in the
  * database exactly once.

@@ -1,9 +1,9 @@
 /**
  * Request bodies and buyer identities for the scenarios, as plain functions (unit-tested with jest and
- * shared with the Node benchmark). Times are epoch milliseconds in, ISO-8601 out, as API.md wants.
+ * shared with the Node benchmark). Times are epoch milliseconds in, ISO-8601 out, as the HTTP contract (README) wants.
  */
 
-/** The import route takes at most this many user ids per call (API.md "Reservations"). */
+/** The import route takes at most this many user ids per call (the HTTP contract, "Reservations"). */
 export const IMPORT_CHUNK_MAX = 100_000;
 /** `POST /api/admin/sales/:id/fcodes` issues at most this many codes per call. */
 export const FCODE_BATCH_MAX = 100_000;

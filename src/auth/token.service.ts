@@ -14,7 +14,7 @@ const USER_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 export type TokenCheck = { ok: true; user: AuthUser } | { ok: false; reason: string };
 
-/** Signs and verifies HS256 buyer and ops tokens with JWT_SECRET (API.md "Authentication"). */
+/** Signs and verifies HS256 buyer and ops tokens with JWT_SECRET (the HTTP contract, "Authentication"). */
 @Injectable()
 export class TokenService {
   // A KeyObject made once: given the secret as a string, jsonwebtoken first tries to parse it as a PEM

@@ -22,7 +22,7 @@ export class AdminSalesController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a sale', description: 'Defaults and rules as in API.md; every broken rule is listed in `details`.' })
+  @ApiOperation({ summary: 'Create a sale', description: 'Defaults and rules as in the README; every broken rule is listed in `details`.' })
   @ApiCreatedResponse({ type: SaleResponseDto })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED' })
   @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the database is down; nothing was created' })

@@ -1,5 +1,5 @@
 /**
- * Bounds of a sale's fields (API.md "Sales (ops)"). Upper bounds the contract leaves open are set so that
+ * Bounds of a sale's fields (the HTTP contract, "Sales (ops)"). Upper bounds the contract leaves open are set so that
  * every value, and `priceCents × perUserLimit`, fits the database's 32-bit integer columns.
  */
 export const SALE_LIMITS = {

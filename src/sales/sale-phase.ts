@@ -1,4 +1,4 @@
-/** Where a sale stands, as buyers see it (API.md "Sales"). */
+/** Where a sale stands, as buyers see it (the HTTP contract, "Sales"). */
 export type SalePhase = 'upcoming' | 'reservation' | 'waiting' | 'priority' | 'live' | 'sold_out' | 'paused' | 'ended';
 
 export const SALE_PHASES: readonly SalePhase[] = ['upcoming', 'reservation', 'waiting', 'priority', 'live', 'sold_out', 'paused', 'ended'];

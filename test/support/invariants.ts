@@ -6,7 +6,7 @@ import { OrderWriterService } from '../../src/orders/order-writer.service';
 import { TestApp } from './test-app';
 
 /**
- * The five invariants of DESIGN.md, checked against the real Redis state and database of a sale. Tests
+ * The five invariants of the README, checked against the real Redis state and database of a sale. Tests
  * call `assertInvariants` after every concurrency, load and fault scenario.
  */
 

@@ -1,4 +1,4 @@
-/** Every error code of the HTTP contract (API.md "Errors") plus the few the service adds. */
+/** Every error code of the HTTP contract (README "The HTTP API and error codes") plus the few the service adds. */
 export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
   Unauthenticated = 'UNAUTHENTICATED',

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { OrderStatus, StockPool } from '../order.entity';
 import type { OrderRecord } from '../order-record';
 
-/** The `Order` of the HTTP contract (API.md "Orders"). */
+/** The `Order` of the HTTP contract (`GET /api/orders/:orderId`). */
 export class OrderResponseDto {
   @ApiProperty({ example: 'o_01jd8x3v7q9m2k4p6r8t0w2y4z.s_01jd8x0000000000000000000' })
   id: string;

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches } from 'class-validator';
 
-/** A user id: what a token's `sub` may be (API.md "Authentication"). */
+/** A user id: what a token's `sub` may be (the HTTP contract, "Authentication"). */
 export const USER_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 export const IMPORT_MAX_IDS = 100_000;
 

@@ -14,7 +14,7 @@ export interface SaleLiveNumbers {
   reservations: number;
 }
 
-/** The `Sale` of the HTTP contract (API.md "Sales (ops)"). */
+/** The `Sale` of the HTTP contract (`GET /api/sales/:saleId`). */
 export class SaleResponseDto {
   @ApiProperty({ example: 's_01jd8x3v7q9m2k4p6r8t0w2y4z' })
   id: string;
@@ -67,7 +67,7 @@ export class SaleResponseDto {
   @ApiProperty({ example: false })
   paused: boolean;
 
-  @ApiProperty({ enum: SALE_PHASES, description: 'Derived from the server clock; see API.md "Sales (ops)"' })
+  @ApiProperty({ enum: SALE_PHASES, description: 'Derived from the server clock; see the HTTP contract, "Sales (ops)"' })
   phase: SalePhase;
 
   @ApiProperty({ example: 100000, description: 'Unsold units of the general pool' })

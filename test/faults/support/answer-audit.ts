@@ -3,7 +3,7 @@ import type { Buyer, RecordedAnswer } from './buyers';
 
 /**
  * "Every answer matches the database": each buyer's recorded answers held against the orders the
- * database holds once the order pipeline is idle (DESIGN.md, "Faults and the truth of an answer").
+ * database holds once the order pipeline is idle (the README, "What an answer means under faults").
  *
  * - `201`/`200`: done, and durable as REDIS_DURABILITY promises.
  * - a refusal (`4xx`) or `503 UNAVAILABLE`: nothing changed.

@@ -11,7 +11,7 @@ import { chartGeometry, Sample } from './units-chart';
 /** Ten minutes of one-second samples. */
 const MAX_SAMPLES = 600;
 
-/** `general + fcode − generalRemaining − fcodeRemaining = unitsSold` (API.md), with the figures. */
+/** `general + fcode − generalRemaining − fcodeRemaining = unitsSold` (the HTTP contract), with the figures. */
 export function stockEquation(stats: SaleStats): { holds: boolean; left: number } {
   const left = stats.stock.general + stats.stock.fcode - stats.stock.generalRemaining - stats.stock.fcodeRemaining;
   return { holds: left === stats.unitsSold, left };

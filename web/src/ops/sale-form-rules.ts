@@ -3,7 +3,7 @@ import { fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
 import type { ErrorDetail, Sale } from '../shared/types';
 
 /**
- * The create/edit form of a sale and its checks, which mirror API.md ("POST /api/admin/sales") so that
+ * The create/edit form of a sale and its checks, which mirror the HTTP contract (README) ("POST /api/admin/sales") so that
  * most mistakes are caught before a request; the server's own answer still wins and is shown per field.
  * The bounds are the server's own (src/sales/sale-limits.ts), so the two cannot drift apart.
  */
@@ -28,7 +28,7 @@ export interface SaleFormValues {
 export type SaleField = keyof SaleFormValues;
 export type FieldErrors = Partial<Record<SaleField, string>>;
 
-/** Fields PATCH may change (API.md: times, limits, name, description, price). */
+/** Fields PATCH may change (the HTTP contract (README): times, limits, name, description, price). */
 export const EDITABLE_FIELDS: readonly SaleField[] = [
   'name',
   'description',
@@ -167,7 +167,7 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
   }
   if (values.startsAt.trim() === '') errors.startsAt = 'Required.';
 
-  // The defaults of API.md, so the order of the windows is checked as the server will see it.
+  // The defaults of the HTTP contract (README), so the order of the windows is checked as the server will see it.
   const startsAt = times.startsAt;
   if (startsAt !== undefined) {
     const reservationOpensAt = times.reservationOpensAt ?? now;

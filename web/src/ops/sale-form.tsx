@@ -52,7 +52,7 @@ export interface SaleFormProps {
   current?: SaleFormValues;
 }
 
-/** Create or edit a sale: checks as API.md does before sending, then shows the server's answer by field. */
+/** Create or edit a sale: checks as the HTTP contract (README) does before sending, then shows the server's answer by field. */
 export function SaleForm(props: SaleFormProps) {
   const [values, setValues] = useState(props.initial);
   const [errors, setErrors] = useState<FieldErrors>({});

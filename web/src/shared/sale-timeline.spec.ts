@@ -46,7 +46,7 @@ describe(phaseAt.name, () => {
         fc.nat(3),
         fc.nat(3),
         (gaps, length, moment, paused, remaining, fcodeRemaining) => {
-          // reservationOpensAt ≤ reservationClosesAt ≤ startsAt, fcodeOpensAt ≤ startsAt < endsAt (API.md).
+          // reservationOpensAt ≤ reservationClosesAt ≤ startsAt, fcodeOpensAt ≤ startsAt < endsAt (the HTTP contract).
           const reservationOpensAt = T0;
           const reservationClosesAt = reservationOpensAt + gaps[0];
           const startsAt = reservationClosesAt + gaps[1];

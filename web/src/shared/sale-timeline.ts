@@ -18,7 +18,7 @@ export function timesOf(sale: Sale): SaleTimes {
   };
 }
 
-/** The phase API.md derives on the server, derived here from the same times at a given server time. */
+/** The phase the HTTP contract (README) derives on the server, derived here from the same times at a given server time. */
 export function phaseAt(sale: Sale, now: number): SalePhase {
   const times = timesOf(sale);
   if (now >= times.endsAt) return 'ended';

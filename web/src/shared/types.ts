@@ -1,4 +1,4 @@
-/** Shapes of the HTTP contract (/work/shared/API.md) as the browser sees them: times are ISO strings. */
+/** Shapes of the HTTP contract as the browser sees them: times are ISO strings. */
 
 export type SalePhase = 'upcoming' | 'reservation' | 'waiting' | 'priority' | 'live' | 'sold_out' | 'paused' | 'ended';
 
