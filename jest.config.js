@@ -13,6 +13,7 @@ module.exports = {
   // through (a reconnect timer of a client whose server is gone) must not keep a CI run waiting forever.
   forceExit: true,
   moduleNameMapper: {
+    '^@sellout/contract$': '<rootDir>/src/contract',
     '^k6/crypto$': '<rootDir>/test/support/k6-shims/crypto.ts',
     '^k6/encoding$': '<rootDir>/test/support/k6-shims/encoding.ts',
   },

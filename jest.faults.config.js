@@ -11,4 +11,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
   testEnvironment: 'node',
   testTimeout: 120000,
+  moduleNameMapper: { '^@sellout/contract$': '<rootDir>/src/contract' },
 };

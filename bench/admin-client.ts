@@ -1,4 +1,4 @@
-import type { SaleStats } from '../load-tests/lib/invariants';
+import type { SaleStats } from '@sellout/contract';
 import { chunkRanges, importBody, rescheduleBody, Schedule } from '../load-tests/lib/payloads';
 
 /** The admin calls of a benchmark, over HTTP with an ops token, exactly as the HTTP contract (README) describes them. */

@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import Fastify from 'fastify';
 import Redis from 'ioredis';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { newOrderId } from '../src/common/ids';
-import { IDEMPOTENCY_TTL_MS, purchaseFingerprint } from '../src/purchase/purchase.gateway';
+import { purchaseScriptCall } from '../src/purchase/purchase.gateway';
+import { scriptSource } from '../src/redis/lua-scripts';
 import { RedisKeys } from '../src/redis/redis-keys';
 
 /**
@@ -23,7 +22,7 @@ const port = Number(process.env.PORT ?? 3999);
 const redisKeys = new RedisKeys(process.env.REDIS_KEY_PREFIX || undefined);
 
 const redis = new Redis(redisUrl, { enableAutoPipelining: false });
-redis.defineCommand('purchase', { lua: readFileSync(join(__dirname, '..', 'src', 'redis', 'scripts', 'purchase.lua'), 'utf8') });
+redis.defineCommand('purchase', { lua: scriptSource('purchase') });
 const runPurchase = (redis as unknown as { purchase(...args: (string | number)[]): Promise<[string, ...(string | number)[]]> }).purchase.bind(redis);
 
 /** The token's subject when its signature and expiry are good. */
@@ -55,27 +54,8 @@ app.post<{ Params: { saleId: string }; Body: { quantity?: number } | undefined }
   const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
   const now = Date.now();
   const orderId = newOrderId(saleId, now);
-  const keys = redisKeys.forSale(saleId);
-  const [outcome, first] = await runPurchase(
-    9,
-    keys.sale,
-    keys.reservations,
-    keys.buyers,
-    keys.order(orderId),
-    keys.userOrders(userId),
-    keys.deadlines,
-    keys.idempotency('purchase', userId, idempotencyKey ?? ''),
-    keys.events,
-    keys.fcode(''),
-    userId,
-    orderId,
-    now,
-    quantity,
-    '',
-    idempotencyKey === undefined ? '' : purchaseFingerprint({ userId, quantity }),
-    IDEMPOTENCY_TTL_MS,
-    saleId,
-  );
+  const [, keys, args] = purchaseScriptCall(redisKeys, { saleId, userId, orderId, now, quantity, idempotencyKey });
+  const [outcome, first] = await runPurchase(keys.length, ...keys, ...args);
   if (outcome === 'CREATED' || outcome === 'REPLAYED') return reply.code(201).type('application/json').send(String(first));
   const status = STATUS_OF[outcome] ?? 409;
   return reply.code(status).send({ statusCode: status, code: outcome, message: outcome, details: [] });

@@ -15,6 +15,9 @@ process.on('message', (message) => {
   if (!message || typeof message !== 'object') return;
   if (message.cpuProfile === 'start') {
     session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 250 }, () => session.post('Profiler.start')));
+  } else if (message.collectGarbage) {
+    // bench:sse reads the service's memory after a full collection, so garbage is not counted as streams.
+    session.post('HeapProfiler.collectGarbage');
   } else if (message.cpuProfile === 'stop') {
     session.post('Profiler.stop', (error, result) => {
       if (error) {

@@ -1,9 +1,11 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
+import { freePort, startRedisCluster } from '../test/support/test-services';
+
+export { freePort };
 
 /**
  * The processes a benchmark drives: a Redis (the caller's, or a private one), the built service and the
@@ -26,19 +28,12 @@ function tryKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** True when `builtFile` exists and is newer than every file under `src/` (so it runs the current code). */
+export function isBuildCurrent(builtFile: string): boolean {
+  return existsSync(builtFile) && statSync(builtFile).mtimeMs >= newestMtime(join(ROOT, 'src'));
+}
 
 function newestMtime(directory: string): number {
   let newest = 0;
@@ -60,7 +55,7 @@ export function ensureBuilt(policy: 'auto' | 'always' | 'never', log: (line: str
     return;
   }
   const main = join(ROOT, 'dist', 'main.js');
-  const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, 'src'));
+  const stale = !isBuildCurrent(main);
   if (policy === 'never' || (policy === 'auto' && !stale)) {
     if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` (or BENCH_BUILD=auto)');
     return;
@@ -129,6 +124,41 @@ export async function obtainRedis(redisUrl: string | undefined, log: (line: stri
   return { url: master.url, private: true, version: master.version, stop: async () => void (await Promise.all([stopChild(replica.child), stopChild(master.child)])) };
 }
 
+export interface ClusterHandle {
+  /** `host:port` of every node, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string[];
+  version: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Redis Cluster: 3 masters with a replica each, started as the tests start theirs. Its servers
+ * run detached, so they are killed by pid when the harness exits (or is interrupted) before stopping them.
+ */
+export async function startClusterRedis(log: (line: string) => void): Promise<ClusterHandle> {
+  const started = Date.now();
+  const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+  const killServers = () => {
+    for (const server of cluster.servers) tryKill(server.pid, 'SIGKILL');
+  };
+  const interrupted = () => process.exit(130);
+  process.on('exit', killServers);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const version = (await answers(cluster.servers[0].url)) ?? 'unknown';
+  log(`started a private Redis ${version} Cluster in ${((Date.now() - started) / 1000).toFixed(1)} s: 3 masters with a replica each (${cluster.nodes.join(' ')})`);
+  return {
+    nodes: cluster.nodes,
+    version,
+    stop: async () => {
+      await cluster.stop();
+      process.off('exit', killServers);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+    },
+  };
+}
+
 async function startRedisChild(args: string[]): Promise<{ child: ChildProcess; port: number; url: string; version: string }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--loglevel', 'warning', ...args], { stdio: 'ignore' });
@@ -167,14 +197,23 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
 /**
  * Node flags of every server the benchmark starts, the service and the baseline alike (and the same as
  * `npm run start:prod`): a larger young generation, so that the many short-lived objects of a request
- * stampede die in fewer, cheaper scavenges (4–6% less CPU per purchase in the benchmark).
+ * stampede die in fewer, cheaper scavenges (bench/README.md has the comparison).
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/**
+ * BENCH_NODE_FLAGS: Node flags, separated by spaces, added for every server the benchmark starts (the
+ * service, the baseline, the writer process), to look inside a run: `--trace-gc-nvp` (each garbage
+ * collection, in the server's log), `--perf-basic-prof` (JavaScript frames for Linux `perf`).
+ */
+export function benchNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+}
 
 /** Starts `node <args>` with `env` (added to a minimal environment), its output going to `logFile`. */
 async function startNode(name: string, args: string[], env: Record<string, string>, port: number, healthPath: string, logFile: string, ipc = false, timeoutMs = 60_000): Promise<ChildHandle> {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...benchNodeFlags(), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -222,11 +261,13 @@ export async function startService(distDir: string, env: Record<string, string>,
 
 /**
  * Starts the standalone order writer (`node worker.js`, what `npm run start:worker` runs) and waits for
- * it to say it is running.
+ * it to say it is running; with `cpuProfileDir`, V8 writes a CPU profile of it there when it exits.
  */
-export async function startWorker(distDir: string, env: Record<string, string>, logFile: string, timeoutMs = 60_000): Promise<ChildHandle> {
+export async function startWorker(distDir: string, env: Record<string, string>, logFile: string, cpuProfileDir?: string, timeoutMs = 60_000): Promise<ChildHandle> {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(distDir, 'worker.js')], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its whole life is profiled (written when it exits): it does nothing but write orders.
+  const profiler = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...benchNodeFlags(), ...profiler, join(distDir, 'worker.js')], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {
@@ -257,14 +298,17 @@ export function snapshotDist(from: string, into: string): string {
   return into;
 }
 
-export async function startBaseline(redisUrl: string, jwtSecret: string, keyPrefix: string, logFile: string): Promise<ChildHandle> {
+/** Starts the bare baseline; with `cpuProfileFile`, preloads the profiler as `startService` does. */
+export async function startBaseline(redisUrl: string, jwtSecret: string, keyPrefix: string, logFile: string, cpuProfileFile?: string): Promise<ChildHandle> {
   const port = await freePort();
+  const profiler = cpuProfileFile ? ['--require', join(ROOT, 'bench', 'cpu-profiler.js')] : [];
   return startNode(
     'the baseline server',
-    ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'baseline-server.ts')],
-    { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, JWT_SECRET: jwtSecret, PORT: String(port), NODE_ENV: 'production' },
+    [...profiler, '-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'baseline-server.ts')],
+    { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: keyPrefix, JWT_SECRET: jwtSecret, PORT: String(port), NODE_ENV: 'production', ...(cpuProfileFile ? { BENCH_CPU_PROFILE_FILE: cpuProfileFile } : {}) },
     port,
     '/health',
     logFile,
+    cpuProfileFile !== undefined,
   );
 }

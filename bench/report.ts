@@ -1,4 +1,5 @@
 import type { BenchResult, Percentiles, RunResult, Sample } from './types';
+import { purchaseLatency } from './summary';
 
 /**
  * The self-contained HTML report of a benchmark: tables and inline SVG charts drawn from the run's own
@@ -172,8 +173,8 @@ function runRow(run: RunResult): string {
     fixed(run.sellOutWindow.requestsPerSecond),
     fixed(run.sellOutWindow.acceptedPerSecond),
     fixed(run.sellOutWindow.rejectedPerSecond),
-    fixed(run.latency.sellOut?.p50, 1),
-    fixed(run.latency.sellOut?.p99, 1),
+    fixed(purchaseLatency(run)?.p50, 1),
+    fixed(purchaseLatency(run)?.p99, 1),
     fixed(run.clientOversold + (run.stockCheck?.oversold ?? 0)),
     run.persist ? `${fixed(run.persist.ordersPersisted)} / ${fixed(run.persist.ordersAccepted)}` : '–',
     run.persist?.lastLandedAfterSellOutMs === null || run.persist === null ? '–' : `${fixed(run.persist.lastLandedAfterSellOutMs / 1000, 2)} s`,

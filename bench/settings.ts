@@ -64,6 +64,28 @@ export interface BenchSettings {
   writer: 'thread' | 'inline' | 'process';
   /** BENCH_DURABILITY: how Redis persists and what the service's answers wait for. */
   durability: BenchDurability;
+  /** LOAD_GENERATOR: `auto` (wrk when it is on PATH, autocannon otherwise), `wrk` or `autocannon`. */
+  loadGenerator: 'auto' | 'wrk' | 'autocannon';
+  /** LOAD_THREADS: wrk's threads. */
+  loadThreads: number;
+  /** BENCH_WEB_CONCURRENCY: the service's WEB_CONCURRENCY (its HTTP worker processes). */
+  webConcurrency: number;
+  /**
+   * BENCH_TIMELINE: the service's TIMELINE_ENABLED: `on`, `off`, or `ab` — runs off, on, on, off, off, on, …
+   * (the service restarted between), to measure what recording the sale timeline costs the purchase path.
+   */
+  timeline: 'on' | 'off' | 'ab';
+  /**
+   * BENCH_ADMISSION: `queue` sells the service's sales through a waiting room, every purchase carrying a
+   * valid admission token (minted by the harness), to measure the token check; the baseline stays open.
+   */
+  admission: 'open' | 'queue';
+  /**
+   * BENCH_REDIS: `node`, one Redis server (REDIS_URL's or a private one); `cluster`, a private 3-master Redis
+   * Cluster (one replica each) the service reaches through REDIS_CLUSTER_NODES; or `ab` — runs node, cluster,
+   * cluster, node, … (the service restarted between) with the ratios of the two printed.
+   */
+  redis: 'node' | 'cluster' | 'ab';
 }
 
 const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: number; connections: number; pollRate: number; htmlReport: boolean; baselineEachRun: boolean }> = {
@@ -74,6 +96,12 @@ const DEFAULTS: Record<BenchMode, { stock: number; reserved: number; runs: numbe
 
 export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
   const defaults = DEFAULTS[mode];
+  const redis = envChoice(env, 'BENCH_REDIS', ['node', 'cluster', 'ab'] as const, 'node');
+  // The bare baseline speaks to one Redis server only, and the cluster the benchmark starts keeps nothing on disk.
+  const baseline = envBool(env, 'BASELINE', redis === 'node');
+  if (redis !== 'node' && baseline) throw new Error(`BENCH_REDIS=${redis} runs no baseline: leave BASELINE unset or false`);
+  const durability = envChoice(env, 'BENCH_DURABILITY', BENCH_DURABILITIES, 'none');
+  if (redis !== 'node' && durability !== 'none') throw new Error(`BENCH_REDIS=${redis} takes BENCH_DURABILITY=none only`);
   const stock = envInt(env, 'STOCK', defaults.stock, 1);
   const reserved = envInt(env, 'RESERVED', defaults.reserved, 1);
   return {
@@ -94,7 +122,7 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     persistTimeoutMs: envInt(env, 'PERSIST_TIMEOUT_S', 30, 1) * 1000,
     sampleIntervalMs: envInt(env, 'SAMPLE_MS', 200, 20),
     idempotencyKeys: envBool(env, 'IDEMPOTENCY_KEYS', true),
-    baseline: envBool(env, 'BASELINE', true),
+    baseline,
     baselineEachRun: envBool(env, 'BASELINE_EACH_RUN', defaults.baselineEachRun),
     htmlReport: envBool(env, 'HTML_REPORT', defaults.htmlReport),
     logLevel: envChoice(env, 'BENCH_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'warn'),
@@ -105,6 +133,21 @@ export function benchSettings(mode: BenchMode, env: Env): BenchSettings {
     cpuProfile: envBool(env, 'BENCH_CPU_PROFILE', false),
     distDir: envString(env, 'BENCH_DIST_DIR', 'dist'),
     writer: envChoice(env, 'BENCH_WRITER', ['thread', 'inline', 'process'] as const, 'thread'),
-    durability: envChoice(env, 'BENCH_DURABILITY', BENCH_DURABILITIES, 'none'),
+    durability,
+    loadGenerator: envChoice(env, 'LOAD_GENERATOR', ['auto', 'wrk', 'autocannon'] as const, 'auto'),
+    loadThreads: envInt(env, 'LOAD_THREADS', 1, 1, 64),
+    webConcurrency: envInt(env, 'BENCH_WEB_CONCURRENCY', 1, 1, 64),
+    timeline: envChoice(env, 'BENCH_TIMELINE', ['on', 'off', 'ab'] as const, 'on'),
+    admission: envChoice(env, 'BENCH_ADMISSION', ['open', 'queue'] as const, 'open'),
+    redis,
   };
+}
+
+/**
+ * The Redis a run's service uses (BENCH_REDIS). `ab` runs node, cluster, cluster, node, node, cluster, …:
+ * each first as often as last, so a machine that slows down over the benchmark favours neither.
+ */
+export function redisTopology(settings: Pick<BenchSettings, 'redis'>, run: number): 'node' | 'cluster' {
+  if (settings.redis === 'ab') return run % 4 === 2 || run % 4 === 3 ? 'cluster' : 'node';
+  return settings.redis;
 }

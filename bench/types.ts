@@ -4,6 +4,9 @@ import type { StockCheck } from '../load-tests/lib/invariants';
 
 export type BenchMode = 'full' | 'purchase' | 'smoke';
 
+/** What sends the purchases: wrk when it is installed, autocannon otherwise (LOAD_GENERATOR). */
+export type LoadGenerator = 'wrk' | 'autocannon';
+
 export interface Percentiles {
   count: number;
   p50: number;
@@ -38,6 +41,8 @@ export interface PersistResult {
 export interface RunResult {
   run: number;
   target: 'service' | 'baseline';
+  /** The service's Redis in this run (BENCH_REDIS); absent on the baseline, which always uses one server. */
+  redisTopology?: 'node' | 'cluster';
   saleId: string;
   stock: number;
   reserved: number;
@@ -49,6 +54,7 @@ export interface RunResult {
   /** Every purchase response of the run (warm-up and sold-out tail included), by outcome. */
   byOutcome: Record<string, number>;
   polls: { requests: number; byOutcome: Record<string, number>; latency: Percentiles | null };
+  /** `sellOut` is null under wrk, whose latency histogram (`all`) covers the whole run. */
   latency: { sellOut: Percentiles | null; all: Percentiles | null };
   /** Buyers who got more 201s than the per-user limit allows (must be 0). */
   limitBreaches: number;
@@ -56,9 +62,46 @@ export interface RunResult {
   clientOversold: number;
   persist: PersistResult | null;
   stockCheck: StockCheck | null;
-  /** Cores busy from the first click to the end of the load: the server, Redis, the load generator. */
-  cpu: { wallSeconds: number; serverCores: number | null; redisCores: number | null; generatorCores: number; writerCores?: number | null; serverMicrosPerResponse?: number | null } | null;
+  /** Cores busy from the first click to the end of the load: the server, Redis, the load generator (and the harness, when the generator is wrk). */
+  cpu: {
+    wallSeconds: number;
+    serverCores: number | null;
+    redisCores: number | null;
+    generatorCores: number | null;
+    harnessCores?: number;
+    writerCores?: number | null;
+    serverMicrosPerResponse?: number | null;
+  } | null;
+  /**
+   * The order writer's CPU per persisted order, from the sale's start until the last order landed: its
+   * process's (BENCH_WRITER=process) or the service's threads but the main one (on its thread).
+   */
+  writer?: { microsPerOrder: number; measuredAs: 'process' | 'other threads' } | null;
+  /** What the sell-out and its sold-out tail each cost (absent when Redis never said sold out). */
+  phases?: PhaseCost[];
+  /** The purchase load generator of this run (older results: autocannon). */
+  generator?: LoadGenerator;
   samples: Sample[];
+}
+
+/**
+ * A phase of a run, from one reading of the parties' CPU to the next: `sellOut` from the sale's start to
+ * the moment a sample saw it sold out in Redis (admitted purchases and over-the-limit refusals), then
+ * `soldOutTail` to the end of the load (refusals only).
+ */
+export interface PhaseCost {
+  name: 'sellOut' | 'soldOutTail';
+  seconds: number;
+  responses: number;
+  byOutcome: Record<string, number>;
+  /** Whole server process (writer included), µs per response of the phase. */
+  serverMicrosPerResponse: number | null;
+  /** The server's main thread alone (no order-writer thread, no GC helper threads). */
+  serverMainMicrosPerResponse: number | null;
+  redisMicrosPerResponse: number | null;
+  generatorCores: number | null;
+  /** Redis `INFO commandstats` over the phase, busiest first (scripts: `evalsha`). */
+  redisCommands: { command: string; calls: number; usecPerCall: number }[];
 }
 
 export interface Spread {
@@ -110,6 +153,8 @@ export interface BenchResult {
   targets: TargetResult[];
   /** Where the service's CPU time went during the first sell-out (BENCH_CPU_PROFILE=true). */
   profile?: { file: string; seconds: number; byArea: { name: string; percent: number }[]; byFunction: { name: string; percent: number }[] } | null;
+  /** The same for the first baseline sell-out. */
+  baselineProfile?: BenchResult['profile'];
   /** Correctness failures (oversold, broken stock equation, lost orders): any makes the command exit non-zero. */
   failures: string[];
   totalSeconds: number;

@@ -15,12 +15,12 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Gauge } from 'k6/metrics';
 import type { Options } from 'k6/options';
-import { adminCall, awaitSettled, buyerToken, call, connectionFromEnv, createSale, fail, opsToken, rescheduleSale, serverOffsetMs, sleepUntil } from './lib/client.ts';
+import { adminCall, awaitSettled, buyerToken, call, connectionFromEnv, createFarFutureSale, fail, openSaleSoon, opsToken } from './lib/client.ts';
 import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse } from './lib/outcomes.ts';
-import { buyerId, casualFcode, chunkRanges, clientAddress, FCODE_BATCH_MAX, mistypeFcode, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
-import { farFutureWindow, spikeScenario, seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
+import { buyerId, casualFcode, chunkRanges, clientAddress, FCODE_BATCH_MAX, mistypeFcode, purchaseBody, randomIndex, runTag } from './lib/payloads.ts';
+import { seconds, spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -88,14 +88,7 @@ interface SetupData {
 export function setup(): SetupData {
   const token = opsToken(connection);
   const tag = runTag();
-  const now = Date.now();
-  const sale = createSale(connection, token, saleDraft({
-    label: `k6-fcode-redeem-${tag}`,
-    stock: settings.generalStock,
-    fcodeStock: settings.fcodeStock,
-    // A far start: however long the set-up takes, it ends before the sale opens.
-    ...farFutureWindow(now),
-  }));
+  const sale = createFarFutureSale(connection, token, { label: `k6-fcode-redeem-${tag}`, stock: settings.generalStock, fcodeStock: settings.fcodeStock });
   const codes: string[] = [];
   const issueStarted = Date.now();
   for (const range of chunkRanges(settings.fcodes, FCODE_BATCH_MAX)) {
@@ -105,10 +98,7 @@ export function setup(): SetupData {
   if (codes.length !== settings.fcodes) fail(`asked for ${settings.fcodes} F-codes, got ${codes.length}`);
   console.info(`sale ${sale.id}: issued ${codes.length} F-codes in ${((Date.now() - issueStarted) / 1000).toFixed(1)} s`);
 
-  const offsetMs = serverOffsetMs(sale);
-  const fcodeOpensAt = Date.now() + offsetMs + settings.startLeadSeconds * 1000;
-  rescheduleSale(connection, token, sale.id, { reservationClosesAt: fcodeOpensAt, fcodeOpensAt, startsAt: fcodeOpensAt + settings.priorityWindowSeconds * 1000 });
-  sleepUntil(fcodeOpensAt, offsetMs);
+  openSaleSoon(connection, token, sale, settings.startLeadSeconds * 1000, settings.priorityWindowSeconds * 1000);
   return { saleId: sale.id, holderPrefix: `k6-${tag}-holder-`, codes, opsToken: token };
 }
 

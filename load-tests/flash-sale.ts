@@ -10,12 +10,12 @@
  */
 import { check, sleep } from 'k6';
 import type { Options } from 'k6/options';
-import { buyerToken, call, connectionFromEnv, createSale, awaitSettled, importReservations, opsToken, rescheduleSale, serverOffsetMs, sleepUntil } from './lib/client.ts';
+import { awaitSettled, buyerToken, call, connectionFromEnv, createFarFutureSale, importReservations, openSaleSoon, opsToken, type SaleSetup } from './lib/client.ts';
 import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse, FLASH_SALE_EXPECTED } from './lib/outcomes.ts';
-import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
-import { farFutureWindow, spikeScenario, seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
+import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag } from './lib/payloads.ts';
+import { seconds, spikeScenario, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -59,32 +59,15 @@ export const options: Options = {
   },
 };
 
-interface SetupData {
-  saleId: string;
-  buyerPrefix: string;
-  opsToken: string;
-}
-
-export function setup(): SetupData {
+export function setup(): SaleSetup {
   const token = opsToken(connection);
   const tag = runTag();
-  const now = Date.now();
-  const sale = createSale(connection, token, saleDraft({
-    label: `k6-flash-sale-${tag}`,
-    stock: settings.stock,
-    perUserLimit: settings.perUserLimit,
-    // A far start: however long the set-up takes, it ends before the sale opens.
-    ...farFutureWindow(now),
-  }));
+  const sale = createFarFutureSale(connection, token, { label: `k6-flash-sale-${tag}`, stock: settings.stock, perUserLimit: settings.perUserLimit });
   const buyerPrefix = `k6-${tag}-`;
   const imported = importReservations(connection, token, sale.id, buyerPrefix, settings.reserved);
   console.info(`sale ${sale.id}: imported ${imported.imported} reserved buyers (${imported.duplicates} duplicates) in ${imported.seconds.toFixed(1)} s`);
 
-  const offsetMs = serverOffsetMs(sale);
-  const startsAt = Date.now() + offsetMs + settings.startLeadSeconds * 1000;
-  rescheduleSale(connection, token, sale.id, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
-  console.info(`sale ${sale.id} starts at ${new Date(startsAt).toISOString()} (server clock)`);
-  sleepUntil(startsAt, offsetMs);
+  openSaleSoon(connection, token, sale, settings.startLeadSeconds * 1000);
   return { saleId: sale.id, buyerPrefix, opsToken: token };
 }
 
@@ -93,7 +76,7 @@ function orderIdOf(body: string | null): string | undefined {
   return match ? match[1] : undefined;
 }
 
-export function purchase(data: SetupData): void {
+export function purchase(data: SaleSetup): void {
   const buyer = buyerId(data.buyerPrefix, randomIndex(settings.reserved));
   const token = buyerToken(connection, buyer);
   const key = idempotencyKey();
@@ -112,7 +95,7 @@ export function purchase(data: SetupData): void {
   }
 }
 
-export function waitingBuyer(data: SetupData): void {
+export function waitingBuyer(data: SaleSetup): void {
   const response = call(connection, 'GET', `/api/sales/${data.saleId}`, { name: 'sale-view' });
   const outcome = classifyResponse(response.status, response.body);
   recordOutcome('sale-view', outcome);
@@ -120,7 +103,7 @@ export function waitingBuyer(data: SetupData): void {
   sleep(settings.pollSeconds + Math.random() * settings.pollJitterSeconds);
 }
 
-export function teardown(data: SetupData): void {
+export function teardown(data: SaleSetup): void {
   const settled = awaitSettled(connection, data.opsToken, data.saleId, settings.persistTimeoutSeconds);
   recordStockCheck(settled);
   console.info(`sale ${data.saleId}: ${JSON.stringify(settled.stats)}`);

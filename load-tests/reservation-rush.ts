@@ -11,7 +11,7 @@ import exec from 'k6/execution';
 import http from 'k6/http';
 import { Gauge } from 'k6/metrics';
 import type { Options } from 'k6/options';
-import { adminCall, buyerToken, call, connectionFromEnv, createSale, opsToken, type SaleView } from './lib/client.ts';
+import { adminCall, buyerToken, call, connectionFromEnv, createSale, opsToken, type SaleSetup, type SaleView } from './lib/client.ts';
 import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { outcomeBreakdown, recordOutcome } from './lib/k6-metrics.ts';
 import { classifyResponse } from './lib/outcomes.ts';
@@ -52,13 +52,7 @@ export const options: Options = {
   },
 };
 
-interface SetupData {
-  saleId: string;
-  buyerPrefix: string;
-  opsToken: string;
-}
-
-export function setup(): SetupData {
+export function setup(): SaleSetup {
   const token = opsToken(connection);
   const tag = runTag();
   const now = Date.now();
@@ -92,7 +86,7 @@ function reservationOf(body: string | null): Reservation | undefined {
   }
 }
 
-function reserveOnce(data: SetupData, userId: string, token: string): void {
+function reserveOnce(data: SaleSetup, userId: string, token: string): void {
   const response = call(connection, 'POST', `/api/sales/${data.saleId}/reservations`, { token, body: '{}', name: 'reserve' });
   const outcome = classifyResponse(response.status, response.body);
   recordOutcome('reserve', outcome);
@@ -101,14 +95,14 @@ function reserveOnce(data: SetupData, userId: string, token: string): void {
   if (response.status === 201 && reservation) reservedByThisVu.push(reservation);
 }
 
-function reserveAgain(data: SetupData, earlier: Reservation): void {
+function reserveAgain(data: SaleSetup, earlier: Reservation): void {
   const token = buyerToken(connection, earlier.userId);
   const response = call(connection, 'POST', `/api/sales/${data.saleId}/reservations`, { token, body: '{}', name: 'reserve' });
   recordOutcome('reserve', classifyResponse(response.status, response.body));
   check(response, { 'reserve again: 200 with the first reservedAt': () => response.status === 200 && reservationOf(response.body)?.reservedAt === earlier.reservedAt });
 }
 
-function reserveTwiceAtOnce(data: SetupData, userId: string, token: string): void {
+function reserveTwiceAtOnce(data: SaleSetup, userId: string, token: string): void {
   const request = {
     method: 'POST',
     url: `${connection.baseUrl}/api/sales/${data.saleId}/reservations`,
@@ -127,14 +121,14 @@ function reserveTwiceAtOnce(data: SetupData, userId: string, token: string): voi
   if (created) reservedByThisVu.push(created);
 }
 
-function checkReservation(data: SetupData, reservation: Reservation): void {
+function checkReservation(data: SaleSetup, reservation: Reservation): void {
   const token = buyerToken(connection, reservation.userId);
   const response = call(connection, 'GET', `/api/sales/${data.saleId}/reservations/me`, { token, name: 'reservation-me' });
   recordOutcome('reservation-me', classifyResponse(response.status, response.body));
   check(response, { 'my reservation: 200 with my reservedAt': () => response.status === 200 && reservationOf(response.body)?.reservedAt === reservation.reservedAt });
 }
 
-export function reserve(data: SetupData): void {
+export function reserve(data: SaleSetup): void {
   const roll = Math.random();
   if (roll < settings.repeatRatio && reservedByThisVu.length > 0) {
     reserveAgain(data, reservedByThisVu[randomIndex(reservedByThisVu.length)]);
@@ -147,7 +141,7 @@ export function reserve(data: SetupData): void {
   if (Math.random() < settings.checkRatio && reservedByThisVu.length > 0) checkReservation(data, reservedByThisVu[reservedByThisVu.length - 1]);
 }
 
-export function teardown(data: SetupData): void {
+export function teardown(data: SaleSetup): void {
   const sale = adminCall<SaleView & { reservations: number }>(connection, data.opsToken, 'GET', `/api/admin/sales/${data.saleId}`, 'admin:sale');
   reservationsRecorded.add(sale.reservations);
   console.info(`sale ${data.saleId}: ${sale.reservations} reservations recorded`);

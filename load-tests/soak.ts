@@ -9,13 +9,13 @@
  */
 import { check, sleep } from 'k6';
 import type { Options } from 'k6/options';
-import { awaitSettled, buyerToken, call, connectionFromEnv, createSale, fetchStats, importReservations, opsToken, rescheduleSale, serverOffsetMs, sleepUntil } from './lib/client.ts';
+import { awaitSettled, buyerToken, call, connectionFromEnv, createFarFutureSale, fetchStats, importReservations, openSaleSoon, opsToken, type SaleSetup } from './lib/client.ts';
 import { envDurationSeconds, envInt, envNumber, envRatio, envString } from './lib/env.ts';
 import { checkStock } from './lib/invariants.ts';
 import { invariantViolations, outcomeBreakdown, recordOutcome, recordStockCheck, stockNotes } from './lib/k6-metrics.ts';
 import { classifyResponse, FLASH_SALE_EXPECTED } from './lib/outcomes.ts';
-import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag, saleDraft } from './lib/payloads.ts';
-import { farFutureWindow, seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
+import { buyerId, idempotencyKey, purchaseBody, randomIndex, runTag } from './lib/payloads.ts';
+import { seconds, SUMMARY_TREND_STATS } from './lib/scenarios.ts';
 import { summaryOutputs, type SummaryData } from './lib/summary.ts';
 
 const connection = connectionFromEnv(__ENV);
@@ -78,31 +78,19 @@ export const options: Options = {
   },
 };
 
-interface SetupData {
-  saleId: string;
-  buyerPrefix: string;
-  opsToken: string;
-}
-
-export function setup(): SetupData {
+export function setup(): SaleSetup {
   const token = opsToken(connection);
   const tag = runTag();
-  const now = Date.now();
-  const sale = createSale(connection, token, saleDraft({
-    label: `k6-soak-${tag}`,
-    stock: settings.stock,
-    perUserLimit: settings.perUserLimit,
-    paymentWindowSeconds: settings.paymentWindowSeconds,
-    // A far start: however long the set-up takes, it ends before the sale opens.
-    ...farFutureWindow(now, 7 * 24 * 3600_000),
-  }));
+  const sale = createFarFutureSale(
+    connection,
+    token,
+    { label: `k6-soak-${tag}`, stock: settings.stock, perUserLimit: settings.perUserLimit, paymentWindowSeconds: settings.paymentWindowSeconds },
+    7 * 24 * 3600_000,
+  );
   const buyerPrefix = `k6-${tag}-`;
   const imported = importReservations(connection, token, sale.id, buyerPrefix, settings.reserved);
   console.info(`sale ${sale.id}: imported ${imported.imported} reserved buyers in ${imported.seconds.toFixed(1)} s`);
-  const offsetMs = serverOffsetMs(sale);
-  const startsAt = Date.now() + offsetMs + 5_000;
-  rescheduleSale(connection, token, sale.id, { reservationClosesAt: startsAt, fcodeOpensAt: startsAt, startsAt });
-  sleepUntil(startsAt, offsetMs);
+  openSaleSoon(connection, token, sale, 5_000);
   return { saleId: sale.id, buyerPrefix, opsToken: token };
 }
 
@@ -124,7 +112,7 @@ function pay(orderId: string, token: string, outcome: 'succeed' | 'decline'): st
   return outcome === 'decline' ? 'pending_payment' : 'paid';
 }
 
-export function shop(data: SetupData): void {
+export function shop(data: SaleSetup): void {
   const buyer = buyerId(data.buyerPrefix, randomIndex(settings.reserved));
   const token = buyerToken(connection, buyer);
   const response = call(connection, 'POST', `/api/sales/${data.saleId}/purchase`, {
@@ -156,7 +144,7 @@ export function shop(data: SetupData): void {
   check(order, { 'order: reads back with the status it was left in': () => statusOf(order.body) === expectedStatus });
 }
 
-export function browse(data: SetupData): void {
+export function browse(data: SaleSetup): void {
   const sale = call(connection, 'GET', `/api/sales/${data.saleId}`, { name: 'sale-view' });
   recordOutcome('sale-view', classifyResponse(sale.status, sale.body));
   const list = call(connection, 'GET', '/api/sales', { name: 'sale-list' });
@@ -165,7 +153,7 @@ export function browse(data: SetupData): void {
 }
 
 /** The stock equation holds at every moment, not only once the load stops. */
-export function audit(data: SetupData): void {
+export function audit(data: SaleSetup): void {
   const stockCheck = checkStock(fetchStats(connection, data.opsToken, data.saleId));
   invariantViolations.add(0);
   if (!stockCheck.equationHolds) invariantViolations.add(1, { invariant: 'stock_equation' });
@@ -173,7 +161,7 @@ export function audit(data: SetupData): void {
   for (const violation of stockCheck.violations) console.error(`INVARIANT (live): ${violation}`);
 }
 
-export function teardown(data: SetupData): void {
+export function teardown(data: SaleSetup): void {
   const settled = awaitSettled(connection, data.opsToken, data.saleId, settings.persistTimeoutSeconds);
   recordStockCheck(settled);
   console.info(`sale ${data.saleId}: ${JSON.stringify(settled.stats)}`);

@@ -13,8 +13,11 @@ import { fastifyTrustProxy } from './common/trust-proxy';
 import { answerClientError, installHttpEdges } from './common/http-edges';
 import { TokenService } from './auth/token.service';
 import { MetricsService } from './metrics/metrics.service';
+import { documentSaleEventsRoute } from './live/sale-events.openapi';
+import { RECORD_FINISHED_REQUEST, type RecordFinishedRequest } from './live/sale-events.route';
 import { documentPurchaseRoute } from './purchase/purchase.openapi';
 import { checkAppendOnly } from './redis/durability';
+import { checkRedisTopology } from './redis/redis-client.factory';
 
 /**
  * Builds the HTTP application (not yet listening). `main.ts`, the e2e tests and the benchmark all use
@@ -23,7 +26,8 @@ import { checkAppendOnly } from './redis/durability';
  */
 export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> {
   // Before anything is built: a refused boot leaves no connection open.
-  if (config.redisDurability.mode === 'aof') await checkAppendOnly(config.redisUrl);
+  await checkRedisTopology(config);
+  if (config.redisDurability.mode === 'aof') await checkAppendOnly(config);
   const adapter = new FastifyAdapter({
     // Every route's limit; the admin routes get BODY_LIMIT_BYTES (installHttpEdges).
     bodyLimit: config.buyerBodyLimitBytes,
@@ -32,6 +36,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     // A malformed URL or an over-long path parameter is refused by the router itself, before any handler.
     frameworkErrors: replyWithError,
     clientErrorHandler: answerClientError,
+    // The application registers no Nest middleware (its edges are Fastify hooks): without this, Nest adds
+    // @fastify/middie, whose hook then runs on every request to find no middleware to run.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   // Nest adds its routes in app.init(), once the application (and so the token service) exists.
@@ -63,13 +70,17 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
   const metrics = app.get(MetricsService);
   const accessLog = new AccessLog(app.get(Logger), config.logLevel);
-  fastify.addHook('onResponse', (request, reply, done) => {
+  const recordFinishedRequest: RecordFinishedRequest = (request, reply) => {
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.httpRequests.inc([route, request.method, String(reply.statusCode)]);
     metrics.httpDuration.observe([route, request.method], reply.elapsedTime / 1000);
     accessLog.record(request, reply, route);
+  };
+  fastify.addHook('onResponse', (request, reply, done) => {
+    recordFinishedRequest(request, reply);
     done();
   });
+  fastify.decorate(RECORD_FINISHED_REQUEST, recordFinishedRequest);
 
   const document = SwaggerModule.createDocument(
     app,
@@ -81,6 +92,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       .build(),
   );
   documentPurchaseRoute(document);
+  documentSaleEventsRoute(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   await app.init();

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { AdmissionModule } from './admission/admission.module';
 import { AuthModule } from './auth/auth.module';
 import { Clock } from './common/clock';
 import { AppConfig } from './config/app-config';
@@ -14,12 +15,14 @@ import { SalesModule } from './sales/sales.module';
 import { ReservationsModule } from './reservations/reservations.module';
 import { FcodesModule } from './fcodes/fcodes.module';
 import { OrdersModule } from './orders/orders.module';
-import { OrderLifecycleModule } from './orders/order-lifecycle.module';
+import { OrderLifecycleModule } from './lifecycle/order-lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { DeploymentModule } from './deployment/deployment.module';
 import { RedisModule } from './redis/redis.module';
 import { ClockModule } from './common/clock.module';
 import { ReportsModule } from './reports/reports.module';
+import { RebuildModule } from './rebuild/rebuild.module';
+import { LiveModule } from './live/live.module';
 
 export interface AppOverrides {
   /** Replaces the server clock (tests, rehearsals). */
@@ -69,10 +72,13 @@ export class AppModule {
         SalesModule,
         ReservationsModule,
         PurchaseModule,
+        AdmissionModule,
         FcodesModule,
         OrdersModule,
         OrderLifecycleModule,
+        RebuildModule,
         ReportsModule,
+        LiveModule,
         WebModule,
       ],
     };

@@ -5,9 +5,9 @@ import { loadConfigOrExit } from './config/app-config';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   if (config.webConcurrency > 1 && cluster.isPrimary) {
-    // The primary only supervises: it loads none of the service (see ClusterPrimary).
-    const { ClusterPrimary } = await import('./cluster/cluster-primary');
-    ClusterPrimary.start(config);
+    // The primary only supervises: it loads none of the service (see ProcessPool).
+    const { ProcessPool } = await import('./process-pool/process-pool');
+    ProcessPool.start(config);
     return;
   }
   const { createApp } = await import('./app.factory');

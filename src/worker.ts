@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from './config/app-config';
-import { createOrderWriterWorker } from './orders/order-writer.worker';
+import { createOrderWriterWorker } from './order-writer/order-writer.module';
+import { checkRedisTopology } from './redis/redis-client.factory';
 
 /**
  * `npm run start:worker`: an order writer without the HTTP service, for deployments that scale the two
@@ -9,6 +10,8 @@ import { createOrderWriterWorker } from './orders/order-writer.worker';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // As the service does, before anything is built: a writer on the wrong topology would stall.
+  await checkRedisTopology(config);
   await createOrderWriterWorker(config);
   process.stdout.write('Sellout order writer running\n');
 }

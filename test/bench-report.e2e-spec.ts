@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuShare, processCpuSeconds } from '../bench/cpu-usage';
+import { cpuShare, processCpuSeconds, redisCommandStats, redisCpuSeconds } from '../bench/cpu-usage';
+import { benchNodeFlags, SERVER_NODE_FLAGS } from '../bench/processes';
 import { areaOf, summarizeProfile } from '../bench/profile-summary';
 import { lineChart, niceTicks, renderReport } from '../bench/report';
 import { writerLagOf } from '../bench/sell-out';
+import { benchSettings, redisTopology } from '../bench/settings';
 import { percentile, percentiles, spread } from '../bench/statistics';
 import { aggregateRuns, evaluateTargets, failuresOf, medianRun, oneLineSummary, runLine } from '../bench/summary';
 import { distinctIndexes, mintToken } from '../bench/tokens';
 import type { BenchResult, RunResult } from '../bench/types';
+import { startRedisCluster } from './support/test-services';
 import * as jwt from 'jsonwebtoken';
 
 // The benchmark's pure parts, on a recorded `npm run bench:smoke` result: if the report generation or
@@ -149,7 +152,7 @@ describe('benchmark summaries', () => {
     const run = fixture.runs[0];
     const sellOut = ((run.sellOutMs as number) / 1000).toFixed(2);
     expect(runLine(run, 1)).toContain(`run 1/1  sold 2,000 in ${sellOut} s: ${Math.round(run.sellOutWindow.requestsPerSecond).toLocaleString('en-US')} req/s`);
-    expect(runLine(run, 1)).toMatch(/; oversold 0; persisted 2,000\/2,000, last \+\d+\.\d\d s; cores busy: service \d\.\d\d, redis \d\.\d\d, load generator \d\.\d\d \(\d+ µs of service CPU per response\)$/);
+    expect(runLine(run, 1)).toMatch(/; oversold 0; persisted 2,000\/2,000, last \+\d+\.\d\d s; cores busy: service \d\.\d\d, redis \d\.\d\d, load generator \(autocannon\) \d\.\d\d \(\d+ µs of service CPU per response\)$/);
     const summary = oneLineSummary(fixture);
     expect(summary.startsWith(`bench smoke: sell-out ${sellOut} s`)).toBe(true);
     expect(summary).toContain(`0 oversold, orders persisted ≤ +`);
@@ -200,12 +203,65 @@ describe('benchmark helpers', () => {
   it('tells how many cores each party kept busy', () => {
     expect(processCpuSeconds(process.pid)).toBeGreaterThan(0);
     expect(processCpuSeconds(2 ** 30)).toBeNull();
-    expect(cpuShare({ at: 0, server: 1, redis: 2, generator: 3 }, { at: 2000, server: 2.5, redis: 2.5, generator: 4 })).toEqual({ wallSeconds: 2, serverCores: 0.75, redisCores: 0.25, generatorCores: 0.5 });
-    expect(cpuShare({ at: 0, server: null, redis: 2, generator: 3 }, { at: 1000, server: null, redis: 2, generator: 3 }).serverCores).toBeNull();
+    const inProcess = { harness: 3, separateGenerator: false };
+    expect(cpuShare({ at: 0, server: 1, redis: 2, generator: 3, ...inProcess }, { at: 2000, server: 2.5, redis: 2.5, generator: 4, ...inProcess, harness: 4 })).toEqual({ wallSeconds: 2, serverCores: 0.75, redisCores: 0.25, generatorCores: 0.5 });
+    expect(cpuShare({ at: 0, server: null, redis: 2, generator: 3, ...inProcess }, { at: 1000, server: null, redis: 2, generator: 3, ...inProcess }).serverCores).toBeNull();
+    // wrk: its own process's CPU, and the harness's apart.
+    const wrk = cpuShare({ at: 0, server: 1, redis: 2, generator: 0, harness: 5, separateGenerator: true }, { at: 2000, server: 2.5, redis: 2.5, generator: 0.4, harness: 5.1, separateGenerator: true });
+    expect(wrk.generatorCores).toBeCloseTo(0.2);
+    expect(wrk.harnessCores).toBeCloseTo(0.05);
     const run = { ...copy(fixture.runs[0]), cpu: { wallSeconds: 9, serverCores: 0.93, redisCores: 0.31, generatorCores: 0.62, writerCores: 0.2, serverMicrosPerResponse: 512.4 } };
-    expect(runLine(run, 1)).toContain('cores busy: service 0.93, order writer 0.20, redis 0.31, load generator 0.62 (512 µs of service CPU per response)');
-    expect(cpuShare({ at: 0, server: 0, redis: 0, generator: 0, writer: 0 }, { at: 1000, server: 0.5, redis: 0, generator: 0, writer: 0.25 }, 1000).serverMicrosPerResponse).toBe(750);
+    expect(runLine(run, 1)).toContain('cores busy: service 0.93, order writer 0.20, redis 0.31, load generator (autocannon) 0.62 (512 µs of service CPU per response)');
+    expect(cpuShare({ at: 0, server: 0, redis: 0, generator: 0, writer: 0, ...inProcess }, { at: 1000, server: 0.5, redis: 0, generator: 0, writer: 0.25, ...inProcess }, 1000).serverMicrosPerResponse).toBe(750);
     expect(renderReport({ ...fixture, runs: [run] })).toContain('<td>0.93 / 0.31 / 0.62</td>');
+  });
+
+  it('adds the Node flags of BENCH_NODE_FLAGS to those every server runs with', () => {
+    expect(SERVER_NODE_FLAGS).toEqual(['--max-semi-space-size=64']);
+    expect(benchNodeFlags({})).toEqual([]);
+    expect(benchNodeFlags({ BENCH_NODE_FLAGS: ' --trace-gc-nvp  --perf-basic-prof ' })).toEqual(['--trace-gc-nvp', '--perf-basic-prof']);
+  });
+
+  it('runs the service on one Redis server, a Redis Cluster, or both in turns (BENCH_REDIS)', () => {
+    expect(benchSettings('smoke', {}).redis).toBe('node');
+    expect(benchSettings('smoke', {}).baseline).toBe(true);
+    const ab = benchSettings('purchase', { BENCH_REDIS: 'ab' });
+    expect(ab.baseline).toBe(false);
+    expect(Array.from({ length: 6 }, (_, index) => redisTopology(ab, index + 1))).toEqual(['node', 'cluster', 'cluster', 'node', 'node', 'cluster']);
+    expect(redisTopology({ redis: 'cluster' }, 1)).toBe('cluster');
+    expect(redisTopology({ redis: 'node' }, 2)).toBe('node');
+    // The baseline speaks to one server only, and the benchmark's cluster keeps nothing on disk.
+    expect(() => benchSettings('purchase', { BENCH_REDIS: 'cluster', BASELINE: 'true' })).toThrow('BENCH_REDIS=cluster runs no baseline');
+    expect(() => benchSettings('purchase', { BENCH_REDIS: 'ab', BENCH_DURABILITY: 'aof-always' })).toThrow('BENCH_REDIS=ab takes BENCH_DURABILITY=none only');
+    expect(() => benchSettings('purchase', { BENCH_REDIS: 'sharded' })).toThrow('BENCH_REDIS');
+  });
+
+  it("reads a Redis Cluster's CPU and commands summed over every node", async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+    const client = await cluster.client();
+    try {
+      // Keys spread over the slots, so every master serves some of them.
+      const keys = Array.from({ length: 60 }, (_, index) => `bench-cpu-${index}`);
+      for (const key of keys) await client.set(key, '1');
+      const perNode = await Promise.all(cluster.servers.map(async (server) => {
+        const node = server.client();
+        try {
+          return (await redisCommandStats(node))?.set?.calls ?? 0;
+        } finally {
+          node.disconnect();
+        }
+      }));
+      expect(perNode.filter((calls) => calls > 0)).toHaveLength(3);
+      expect((await redisCommandStats(client))?.set?.calls).toBe(keys.length);
+      const total = await redisCpuSeconds(client);
+      const firstNode = cluster.servers[0].client();
+      const first = await redisCpuSeconds(firstNode);
+      firstNode.disconnect();
+      expect(total).toBeGreaterThan(first ?? Number.POSITIVE_INFINITY);
+    } finally {
+      client.disconnect();
+      await cluster.stop();
+    }
   });
 
   it('sums a CPU profile by area and function', () => {

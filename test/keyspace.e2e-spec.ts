@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { OrderEntity } from '../src/orders/order.entity';
-import { OrderWriterService } from '../src/orders/order-writer.service';
+import { OrderWriterService } from '../src/order-writer/order-writer.service';
 import { issueFcodes } from './fcodes.fixtures';
 import { buyerIds, createSale, openSale, purchase } from './support/sales';
+import { eventually } from './support/eventually';
 import { createTestApp, TestApp } from './support/test-app';
 
 const ROOT = resolve(__dirname, '..');
@@ -130,11 +131,11 @@ describe('One Redis keyspace, one deployment', () => {
 
       const dead = `${prefix}:{sale:${sale.id}}:events:dead`;
       const stored = () => owner.database.manager.count(OrderEntity, { where: { saleId: sale.id } });
-      const deadline = Date.now() + 30_000;
-      while ((await stored()) + (await owner.redis.xlen(dead)) < 300 || (await owner.app.get(OrderWriterService).lag(sale.id)) > 0) {
-        if (Date.now() > deadline) throw new Error(`orders not all stored or parked: ${await stored()} stored, ${await owner.redis.xlen(dead)} parked`);
-        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-      }
+      await eventually(async () => (await stored()) + (await owner.redis.xlen(dead)) === 300 && (await owner.app.get(OrderWriterService).lag(sale.id)) === 0, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: 'every order stored or parked',
+      });
 
       expect(await intruder.database.manager.count(OrderEntity, { where: { saleId: sale.id } })).toBe(0);
       const parked = await owner.redis.xlen(dead);

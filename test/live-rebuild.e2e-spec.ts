@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeploymentGateway } from '../src/deployment/deployment.gateway';
-import { SaleRestoreService } from '../src/sales/sale-restore.service';
+import { SaleRestoreService } from '../src/rebuild/sale-restore.service';
 import { SalesRepository } from '../src/sales/sales.repository';
 import { issueFcodes } from './fcodes.fixtures';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';

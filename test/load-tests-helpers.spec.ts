@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { envBool, envDurationSeconds, envInt, envRatio, parseDurationSeconds } from '../load-tests/lib/env';
-import { checkStock, SaleStats } from '../load-tests/lib/invariants';
+import { checkStock, type StockFigures } from '../load-tests/lib/invariants';
 import { classifyResponse, errorCodeOf, FLASH_SALE_EXPECTED } from '../load-tests/lib/outcomes';
 import { buyerId, casualFcode, chunkRanges, clientAddress, importBody, IMPORT_CHUNK_MAX, mistypeFcode, rescheduleBody, runTag, saleDraft } from '../load-tests/lib/payloads';
 import { farFutureWindow, spikeScenario } from '../load-tests/lib/scenarios';
@@ -117,12 +117,9 @@ describe('load-test helpers', () => {
   });
 
   describe('checkStock', () => {
-    const stats = (overrides: Partial<SaleStats['stock']> & { unitsSold?: number; persisted?: number } = {}): SaleStats => ({
-      saleId: 's_1',
-      phase: 'sold_out',
+    const stats = (overrides: Partial<StockFigures['stock']> & { unitsSold?: number; persisted?: number } = {}): StockFigures => ({
       stock: { general: 100, fcode: 10, generalRemaining: 0, fcodeRemaining: 2, ...overrides },
       unitsSold: overrides.unitsSold ?? 108,
-      reservations: 1000,
       orders: { pending_payment: 100, paid: 8, expired: 3, cancelled: 1, persisted: overrides.persisted ?? 112 },
     });
 

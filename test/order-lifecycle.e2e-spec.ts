@@ -1,5 +1,5 @@
 import { OrderEntity } from '../src/orders/order.entity';
-import { PAYMENT_LEASE_MS } from '../src/orders/order-lifecycle.gateway';
+import { PAYMENT_LEASE_MS } from '../src/lifecycle/order-lifecycle.gateway';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 import {

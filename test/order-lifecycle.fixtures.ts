@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hashFcode, formatFcode, generateFcode } from '../src/fcodes/fcode-codec';
-import { ExpirySweeper } from '../src/orders/expiry-sweeper';
-import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
-import { TestPaymentProvider } from '../src/payments/test-payment.provider';
-import { COUNTER_FIELDS, SaleCounters } from '../src/sales/sale-redis-state';
+import { ExpirySweeper } from '../src/lifecycle/expiry-sweeper';
+import { PAYMENT_PROVIDER } from '../src/lifecycle/payments/payment-provider';
+import { TestPaymentProvider } from '../src/lifecycle/payments/test-payment.provider';
+import { COUNTER_FIELDS, SaleCounters } from '../src/sales/sales.gateway';
 import { createSale, openSale } from './support/sales';
 import { TestApp, TestResponse } from './support/test-app';
 

@@ -1,8 +1,9 @@
 import { OrderEntity } from '../src/orders/order.entity';
-import { OrderWriterService } from '../src/orders/order-writer.service';
+import { OrderWriterService } from '../src/order-writer/order-writer.service';
 import { OrdersRepository } from '../src/orders/orders.repository';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis, TestSale } from './support/sales';
+import { eventually } from './support/eventually';
 import { createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -52,8 +53,7 @@ describe('Order writer on its own thread', () => {
     const before = await created();
     const { sale } = await sellTo(buyerIds(20));
     await waitForOrderWriter(app, sale.id);
-    for (const deadline = Date.now() + 10_000; (await created()) < before + 20 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await created()).toBeGreaterThanOrEqual(before + 20);
+    await eventually(async () => (await created()) >= before + 20, { timeoutMs: 10_000, intervalMs: 50, what: "this test's 20 orders in the thread's count" });
   });
 
   it('starts another thread when its thread dies, and that one persists what arrived meanwhile, once', async () => {

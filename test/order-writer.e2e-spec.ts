@@ -1,21 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEntity } from '../src/orders/order.entity';
-import { OrderWriterService } from '../src/orders/order-writer.service';
-import { createOrderWriterWorker } from '../src/orders/order-writer.worker';
+import { claimCheckIntervalMs, OrderWriterService } from '../src/order-writer/order-writer.service';
+import { createOrderWriterWorker } from '../src/order-writer/order-writer.module';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { ORDER_WRITER_GROUP } from '../src/redis/redis-keys';
 import { assertInvariants, databaseOrdersOf, waitForOrderWriter } from './support/invariants';
 import { buyerIds, openSale, purchase, reserveBuyersInRedis, seedSaleInRedis, TestSale } from './support/sales';
+import { eventually } from './support/eventually';
 import { createTestApp, TestApp, testConfig } from './support/test-app';
-
-/** Polls until `condition` holds (bounded), for effects of background loops. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 describe('Order writer', () => {
   const apps: TestApp[] = [];
@@ -136,6 +127,33 @@ describe('Order writer', () => {
       expect(crashedPending).toEqual([]);
       await assertInvariants(rescuer, sale.id);
     });
+
+    it('claims them within one claim check interval of their becoming claimable, not half a claim idle later', async () => {
+      const claimIdleMs = 6_000;
+      const claimableIn = 1_500;
+      const seller = await startApp({ ORDER_WRITER_ENABLED: 'false' });
+      const { sale } = await sellTo(seller, buyerIds(5));
+      const events = seller.keys.forSale(sale.id).events;
+      await seller.redis.xgroup('CREATE', events, ORDER_WRITER_GROUP, '0', 'MKSTREAM');
+      const read = (await seller.redis.xreadgroup('GROUP', ORDER_WRITER_GROUP, 'crashed-writer', 'COUNT', 100, 'STREAMS', events, '>')) as [string, [string, string[]][]][];
+      const ids = read[0][1].map(([id]) => id);
+      expect(ids).toHaveLength(5);
+
+      const rescuer = await startApp({ ORDER_WRITER_ENABLED: 'false', ORDER_WRITER_CLAIM_IDLE_MS: String(claimIdleMs) });
+      const writer = rescuer.app.get(OrderWriterService);
+      // As if the crashed writer had read them claimIdleMs - claimableIn ago: they become claimable soon
+      // after the rescuer's writer starts, and so after its first look for abandoned entries.
+      await seller.redis.xclaim(events, ORDER_WRITER_GROUP, 'crashed-writer', 0, ...ids, 'IDLE', claimIdleMs - claimableIn, 'RETRYCOUNT', 1);
+      const claimableAt = Date.now() + claimableIn;
+      await writer.start();
+      await eventually(async () => (await storedCount(rescuer, sale.id)) === 5, { timeoutMs: claimIdleMs * 2, what: 'the abandoned orders stored' });
+      const storedAfter = Date.now() - claimableAt;
+      expect(storedAfter).toBeGreaterThanOrEqual(-100);
+      // One claim check interval, and time for the batch to commit on a busy machine.
+      expect(storedAfter).toBeLessThan(claimCheckIntervalMs(claimIdleMs) + 700);
+      await waitForOrderWriter(rescuer, sale.id);
+      await assertInvariants(rescuer, sale.id);
+    });
   });
 
   describe('when a message can never be applied', () => {
@@ -155,7 +173,7 @@ describe('Order writer', () => {
       expect([...first, ...second].every((response) => response.status === 201)).toBe(true);
 
       // The good orders do not wait for the poison to be parked.
-      await eventually(async () => (await storedCount(app, sale.id)) === 20, 5_000);
+      await eventually(async () => (await storedCount(app, sale.id)) === 20, { timeoutMs: 5_000 });
       await eventually(async () => (await app.redis.xlen(keys.deadEvents)) === 2);
       await waitForOrderWriter(app, sale.id);
 

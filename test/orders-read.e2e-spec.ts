@@ -121,14 +121,14 @@ describe('Reading orders', () => {
     it('shows a live order that is not in the database yet', async () => {
       const [buyer] = buyerIds(1);
       const sale = await liveSale([buyer]);
-      await app.app.get((await import('../src/orders/order-writer.service')).OrderWriterService).stop();
+      await app.app.get((await import('../src/order-writer/order-writer.service')).OrderWriterService).stop();
       try {
         const created = await purchase(app, sale.id, buyer);
         expect(await app.database.manager.count(OrderEntity, { where: { id: created.body.id } })).toBe(0);
         const list = await app.request('GET', '/api/me/orders', { token: app.token(buyer) });
         expect(list.body.items).toEqual([created.body]);
       } finally {
-        await app.app.get((await import('../src/orders/order-writer.service')).OrderWriterService).start();
+        await app.app.get((await import('../src/order-writer/order-writer.service')).OrderWriterService).start();
       }
     });
 

@@ -1,9 +1,10 @@
 import type Redis from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatFcode, generateFcode, hashFcode } from '../src/fcodes/fcode-codec';
 import { SoldOutCache } from '../src/purchase/sold-out-cache';
 import { RedisKeys } from '../src/redis/redis-keys';
+import { REDIS_SUBSCRIBER } from '../src/redis/redis.constants';
 import { buyerIds, createSale, openSale, privateIp, purchase, reserveBuyers, reserveBuyersInRedis, seedSaleInRedis } from './support/sales';
+import { eventually } from './support/eventually';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
 
 /** Counts the commands an app's Redis client sends that touch one sale (any key with its hash tag). */
@@ -18,14 +19,8 @@ function countSaleCommands(redis: Redis, saleId: string): { count: () => number;
   return { count: () => count, restore: () => spy.mockRestore() };
 }
 
-/** Polls (bounded) until `condition` holds. */
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(10);
-  }
-}
+/** Until `condition` holds (bounded): announcements reach the other instances' caches asynchronously. */
+const soon = (condition: () => boolean) => eventually(condition, { timeoutMs: 5_000, intervalMs: 10 });
 
 /** What the sales feature does when units are added: totals, remaining, a new stockVersion, an announcement. */
 async function addStock(app: TestApp, saleId: string, units: number, announce: boolean): Promise<void> {
@@ -83,10 +78,14 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     // Ops add units through one instance; the other hears of it on the sold-out channel.
     const added = await first.request('POST', `/api/admin/sales/${sale.id}/stock`, { token: first.opsToken(), body: { add: 2, pool: 'general' } });
     expect(added.status).toBe(200);
-    await eventually(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false) && !first.app.get(SoldOutCache).isSoldOut(sale.id, false));
+    await soon(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false) && !first.app.get(SoldOutCache).isSoldOut(sale.id, false));
     expect((await purchase(second, sale.id, buyers[2])).status).toBe(201);
     expect((await purchase(first, sale.id, buyers[3])).status).toBe(201);
     expect((await purchase(first, sale.id, buyers[4])).body.code).toBe('SOLD_OUT');
+  });
+
+  it('hears the stock channel through one listener per instance, the one the live updates use', () => {
+    for (const instance of [first, second]) expect(instance.app.get<Redis>(REDIS_SUBSCRIBER).listenerCount('message')).toBe(1);
   });
 
   it('re-opens on a bare announcement of a newer stock version', async () => {
@@ -97,7 +96,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     await purchase(first, sale.id, buyers[0]);
     expect((await purchase(second, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
     await addStock(first, sale.id, 1, true);
-    await eventually(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false));
+    await soon(() => !second.app.get(SoldOutCache).isSoldOut(sale.id, false));
     expect((await purchase(second, sale.id, buyers[1])).status).toBe(201);
   });
 
@@ -110,9 +109,9 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
     await first.redis.hset(first.keys.forSale(sale.id).sale, 'stockVersion', 5);
     expect((await purchase(first, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
     const cache = first.app.get(SoldOutCache);
-    cache.onStockAnnouncement(`${sale.id}:5`);
+    cache.onSaleSignal({ saleId: sale.id, kind: 'stock', stockVersion: 5 });
     expect(cache.isSoldOut(sale.id, false)).toBe(true);
-    cache.onStockAnnouncement(`${sale.id}:6`);
+    cache.onSaleSignal({ saleId: sale.id, kind: 'stock', stockVersion: 6 });
     expect(cache.isSoldOut(sale.id, false)).toBe(false);
   });
 
@@ -164,7 +163,7 @@ describe('POST /api/sales/:saleId/purchase once the sale is sold out', () => {
       // Redis has a unit again, but without the announcement this instance still answers from memory…
       expect((await purchase(forgetful, sale.id, buyers[1])).body.code).toBe('SOLD_OUT');
       // …until the flag's time is up.
-      await eventually(() => !forgetful.app.get(SoldOutCache).isSoldOut(sale.id, false));
+      await soon(() => !forgetful.app.get(SoldOutCache).isSoldOut(sale.id, false));
       expect(Date.now() - flaggedAt).toBeGreaterThanOrEqual(900);
       expect((await purchase(forgetful, sale.id, buyers[1])).status).toBe(201);
     });

@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { createLiveSale } from './order-lifecycle.fixtures';
 import { purchase } from './support/sales';
 import { createTestApp, TestApp, uniqueId } from './support/test-app';
+import { eventually } from './support/eventually';
 import { RedisServerHandle, RedisServerOptions, startRedisServer } from './support/test-services';
 
 /** REDIS_DURABILITY: what a 201 waits for, and the boot checks that keep the setting honest. */
@@ -51,9 +52,7 @@ describe('REDIS_DURABILITY', () => {
       replica = await redisServer({ replicaOf: `127.0.0.1:${master.port}` });
       const replicaClient = new Redis(replica.url);
       // Until the replica has synced, WAIT cannot count it.
-      for (let attempt = 0; attempt < 200 && !/master_link_status:up/.test(await replicaClient.info('replication')); attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await eventually(async () => /master_link_status:up/.test(await replicaClient.info('replication')), { timeoutMs: 10_000, intervalMs: 25, what: 'the replica in sync' });
       await replicaClient.quit();
       app = await createTestApp({ env: { REDIS_URL: master.url, REDIS_DURABILITY: 'replicas:1', REDIS_COMMAND_TIMEOUT_MS: '400' } });
     });

@@ -1,26 +1,7 @@
 import type Redis from 'ioredis';
-import type { Socket } from 'node:net';
 import { createRedisClient } from '../src/redis/redis-client.factory';
+import { countWrites } from './support/socket-writes';
 import { testConfig, uniqueId } from './support/test-app';
-
-/** Counts the socket writes (system calls' worth) a client makes, and the commands in them. */
-function countWrites(client: Redis): { writes: () => number } {
-  const socket = client.stream as Socket & { _write: Socket['_write']; _writev?: Socket['_writev'] };
-  let writes = 0;
-  const write = socket._write.bind(socket);
-  const writev = socket._writev?.bind(socket);
-  socket._write = (...args) => {
-    writes += 1;
-    return write(...args);
-  };
-  if (writev) {
-    socket._writev = (...args) => {
-      writes += 1;
-      return writev(...args);
-    };
-  }
-  return { writes: () => writes };
-}
 
 describe('Redis write coalescing on the service connection', () => {
   let client: Redis;

@@ -5,7 +5,7 @@ import { createTestApp, TestApp } from './support/test-app';
 /**
  * What every request goes through, whichever router serves it: the request id comes back on every
  * response, and no per-request async context is kept (one would make Node track every promise of the
- * process, which cost about 4% of the purchase path's CPU).
+ * process, and so hook every promise of the purchase path).
  */
 describe('The request pipeline', () => {
   let app: TestApp;

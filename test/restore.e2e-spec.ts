@@ -1,6 +1,6 @@
 import { ManualClock } from '../src/common/clock';
 import { OrderEntity } from '../src/orders/order.entity';
-import { SaleRestoreService } from '../src/sales/sale-restore.service';
+import { SaleRestoreService } from '../src/rebuild/sale-restore.service';
 import { SaleEntity } from '../src/sales/sale.entity';
 import { issueFcodes } from './fcodes.fixtures';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
@@ -162,12 +162,32 @@ describe('Boot-time restore of a sale\'s Redis state', () => {
   });
 
   describe('for a sale that has ended', () => {
-    it('rebuilds nothing', async () => {
+    it('rebuilds nothing once its payment window has been closed for over an hour', async () => {
       const now = clock.now();
-      const sale = await createSale({ startsAt: iso(now - 2 * HOUR), reservationOpensAt: iso(now - 3 * HOUR), endsAt: iso(now - HOUR) });
+      // A 15-minute payment window, closed an hour and three quarters ago.
+      const sale = await createSale({ startsAt: iso(now - 4 * HOUR), reservationOpensAt: iso(now - 5 * HOUR), endsAt: iso(now - 2 * HOUR), paymentWindowSeconds: 900 });
       await loseRedisState(app, sale.id);
       await restart();
       expect(await app.redis.exists(app.keys.forSale(sale.id).sale)).toBe(0);
+    });
+
+    it('rebuilds one still in its payment window, and lists it again: its buyers still pay, and the writer stores it', async () => {
+      const now = clock.now();
+      const sale = await createSale({ reservationRequired: false, startsAt: iso(now + 60_000), endsAt: iso(now + 120_000), paymentWindowSeconds: 900 });
+      clock.set(Date.parse(sale.startsAt));
+      const [buyer] = buyerIds(1);
+      const bought = await purchase(app, sale.id, buyer);
+      expect(bought.status).toBe(201);
+      await waitForOrderWriter(app, sale.id);
+      clock.set(Date.parse(sale.endsAt) + 1_000);
+      await loseRedisState(app, sale.id);
+      await restart();
+      expect(await app.redis.exists(app.keys.forSale(sale.id).sale)).toBe(1);
+      expect(await app.redis.smembers(app.keys.salesIndex)).toContain(sale.id);
+      expect((await app.request('POST', `/api/orders/${bought.body.id}/pay`, { token: app.token(buyer), body: { method: 'test-card' } })).status).toBe(200);
+      await waitForOrderWriter(app, sale.id);
+      expect(await app.database.manager.findOneBy(OrderEntity, { id: bought.body.id })).toMatchObject({ status: 'paid' });
+      await assertInvariants(app, sale.id);
     });
   });
 

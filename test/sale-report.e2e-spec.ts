@@ -1,6 +1,6 @@
-import { OrderWriterService } from '../src/orders/order-writer.service';
+import { OrderWriterService } from '../src/order-writer/order-writer.service';
 import { OrderEntity } from '../src/orders/order.entity';
-import { PaymentLedger } from '../src/payments/payment-ledger.repository';
+import { PaymentLedger } from '../src/lifecycle/payments/payment-ledger.repository';
 import { buyOrFail, cancel, createLiveSale, pay } from './order-lifecycle.fixtures';
 import { issueFcodes } from './fcodes.fixtures';
 import { waitForOrderWriter } from './support/invariants';

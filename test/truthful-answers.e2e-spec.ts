@@ -1,10 +1,12 @@
 import Redis from 'ioredis';
-import { PAYMENT_PROVIDER } from '../src/payments/payment-provider';
-import { TestPaymentProvider } from '../src/payments/test-payment.provider';
+import { PAYMENT_PROVIDER } from '../src/lifecycle/payments/payment-provider';
+import { TestPaymentProvider } from '../src/lifecycle/payments/test-payment.provider';
 import { buyOrFail, createLiveSale } from './order-lifecycle.fixtures';
 import { assertInvariants, databaseOrdersOf, redisOrdersOf, waitForOrderWriter } from './support/invariants';
 import { buyerIds, purchase } from './support/sales';
+import { eventually } from './support/eventually';
 import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
+import { RedisServerHandle, startRedisServer } from './support/test-services';
 
 /**
  * What an answer means while Redis stalls or drops connections: `201`/`200` — done; any other answer but
@@ -41,25 +43,23 @@ async function withRetries(request: () => Promise<TestResponse>): Promise<{ answ
 }
 
 /** Until the service's own Redis connection answers again (bounded). */
-async function untilRedisAnswers(app: TestApp): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await app.redis.ping();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+function untilRedisAnswers(app: TestApp): Promise<void> {
+  const answers = () => app.redis.ping().then(
+    () => true,
+    () => false,
+  );
+  return eventually(answers, { timeoutMs: 10_000, what: "the service's Redis connection answering" });
 }
 
 describe('Answers under Redis faults', () => {
+  // A Redis of its own: the stalls below would otherwise stall every test file running beside this one.
+  let redis: RedisServerHandle;
   let app: TestApp;
   let admin: Redis;
 
   beforeAll(async () => {
-    app = await createTestApp({ env: { REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
+    redis = await startRedisServer();
+    app = await createTestApp({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
     admin = new Redis(app.config.redisUrl);
   });
   // A fault test leaves the service's connection reconnecting; the next step waits until it answers.
@@ -69,6 +69,7 @@ describe('Answers under Redis faults', () => {
     await admin.client('UNPAUSE').catch(() => undefined);
     await admin.quit();
     await app?.close();
+    await redis?.stop();
   });
 
   /** Every buyer holds an order iff one of their answers was 201 or OUTCOME_UNKNOWN, and the 201's order. */

@@ -28,6 +28,7 @@ export default defineConfig({
   base: '/',
   publicDir: false,
   plugins: [removePreviousAssets()],
+  resolve: { alias: { '@sellout/contract': join(webRoot, '..', 'src', 'contract', 'index.ts') } },
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
     outDir: join(webRoot, '..', 'dist', 'web'),
@@ -41,7 +42,7 @@ export default defineConfig({
       input: { storefront: join(webRoot, 'index.html'), ops: join(webRoot, 'ops.html') },
       output: {
         // One chunk for what both pages share, named for what it is.
-        manualChunks: (id) => (id.includes('/node_modules/preact/') || id.includes('/web/src/shared/') ? 'shared' : undefined),
+        manualChunks: (id) => (id.includes('/node_modules/preact/') || id.includes('/web/src/shared/') || id.includes('/src/contract/') ? 'shared' : undefined),
       },
     },
   },

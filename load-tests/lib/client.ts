@@ -2,9 +2,11 @@ import { sleep } from 'k6';
 import exec from 'k6/execution';
 import http, { type RefinedParams, type RefinedResponse } from 'k6/http';
 import { Env, envChoice, envInt, envString } from './env.ts';
-import { checkStock, SaleStats, StockCheck } from './invariants.ts';
+import type { SaleStats } from '@sellout/contract';
+import { checkStock, StockCheck } from './invariants.ts';
 import { mintOpsToken, mintToken } from './jwt.ts';
-import { chunkRanges, importBody, IMPORT_CHUNK_MAX, rescheduleBody, Schedule } from './payloads.ts';
+import { chunkRanges, importBody, IMPORT_CHUNK_MAX, rescheduleBody, saleDraft, Schedule, type SaleDraftOptions } from './payloads.ts';
+import { farFutureWindow } from './scenarios.ts';
 
 /**
  * The HTTP side of the scenarios (k6 only): where the service is, how tokens are obtained, and the
@@ -117,6 +119,33 @@ export function serverOffsetMs(sale: Pick<SaleView, 'serverTime'>, receivedAt: n
 
 export function createSale(connection: Connection, token: string, draft: Record<string, unknown>): SaleView {
   return adminCall<SaleView>(connection, token, 'POST', '/api/admin/sales', 'admin:create-sale', JSON.stringify(draft), [201]);
+}
+
+/** What a script's `setup()` hands every virtual user: the run's sale, its buyers' id prefix and an ops token. */
+export interface SaleSetup {
+  saleId: string;
+  buyerPrefix: string;
+  opsToken: string;
+}
+
+/**
+ * Creates the run's sale with its start far away (`farFutureWindow`): however long the set-up takes, it
+ * ends before the sale opens; `openSaleSoon` then moves the start.
+ */
+export function createFarFutureSale(connection: Connection, token: string, options: Omit<SaleDraftOptions, keyof ReturnType<typeof farFutureWindow>>, sellingMs?: number): SaleView {
+  return createSale(connection, token, saleDraft({ ...options, ...farFutureWindow(Date.now(), sellingMs) }));
+}
+
+/**
+ * Moves the sale's opening to `leadMs` from now on the server clock (the general start `priorityMs`
+ * after the F-code holders'), then sleeps until it opens.
+ */
+export function openSaleSoon(connection: Connection, token: string, sale: SaleView, leadMs: number, priorityMs = 0): void {
+  const offsetMs = serverOffsetMs(sale);
+  const opensAt = Date.now() + offsetMs + leadMs;
+  rescheduleSale(connection, token, sale.id, { reservationClosesAt: opensAt, fcodeOpensAt: opensAt, startsAt: opensAt + priorityMs });
+  console.info(`sale ${sale.id} opens at ${new Date(opensAt).toISOString()} (server clock)`);
+  sleepUntil(opensAt, offsetMs);
 }
 
 export function rescheduleSale(connection: Connection, token: string, saleId: string, schedule: Schedule): SaleView {

@@ -1,18 +1,14 @@
+import type { SaleStats } from '@sellout/contract';
+
 /**
- * The stock checks every scenario ends with, on the body of `GET /api/admin/sales/:id/stats` (the HTTP contract (README)
- * "Sales"): the stock equation `general + fcode − generalRemaining − fcodeRemaining = unitsSold`, no
+ * The stock checks every scenario ends with, on the body of `GET /api/admin/sales/:id/stats` (docs/api.md,
+ * "Sales (ops)"): the stock equation `general + fcode − generalRemaining − fcodeRemaining = unitsSold`, no
  * units sold beyond what the pools held, and once the order writer is idle every accepted order in the
  * database exactly once.
  */
-export interface SaleStats {
-  saleId: string;
-  phase: string;
-  stock: { general: number; fcode: number; generalRemaining: number; fcodeRemaining: number };
-  unitsSold: number;
-  reservations: number;
-  orders: { pending_payment: number; paid: number; expired: number; cancelled: number; persisted: number };
-  fcodes?: { issued: number; redeemed: number };
-}
+
+/** The part of the stats body the checks read. */
+export type StockFigures = Pick<SaleStats, 'stock' | 'unitsSold' | 'orders'>;
 
 export interface StockCheck {
   unitsSold: number;
@@ -29,7 +25,7 @@ export interface StockCheck {
   violations: string[];
 }
 
-export function checkStock(stats: SaleStats): StockCheck {
+export function checkStock(stats: StockFigures): StockCheck {
   const { general, fcode, generalRemaining, fcodeRemaining } = stats.stock;
   const capacity = general + fcode;
   const sold = capacity - generalRemaining - fcodeRemaining;

@@ -46,8 +46,7 @@ export function ulid(now: number = Date.now()): string {
   return head + tail;
 }
 
-/** Path ids (sales, orders, batches) are opaque but bounded: this is what every `:id` must match. */
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
+export { ID_PATTERN } from '../contract/ids';
 
 export function newSaleId(now?: number): string {
   return `s_${ulid(now)}`;

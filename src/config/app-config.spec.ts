@@ -48,6 +48,25 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('REDIS_CLUSTER_NODES', () => {
+    it('is unset by default: the service runs on the one node of REDIS_URL', () => {
+      expect(loadConfig({}).redisClusterNodes).toEqual([]);
+    });
+
+    it('accepts comma-separated host:port seeds', () => {
+      expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001' }).redisClusterNodes).toEqual(['10.0.0.1:7000', 'redis-b:7001']);
+    });
+
+    it.each(['10.0.0.1', 'redis://10.0.0.1:7000', '10.0.0.1:7000,,10.0.0.2:7000', 'host:99999'])('refuses %j and names the variable', (nodes) => {
+      expect(problemsOf({ REDIS_CLUSTER_NODES: nodes })).toEqual([expect.stringContaining('REDIS_CLUSTER_NODES')]);
+    });
+
+    it('refuses REDIS_URL as well, naming both variables', () => {
+      const problems = problemsOf({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(problems).toEqual([expect.stringMatching(/REDIS_URL.*REDIS_CLUSTER_NODES/)]);
+    });
+  });
+
   describe('REDIS_KEY_PREFIX', () => {
     it('is sellout by default', () => {
       expect(loadConfig({}).redisKeyPrefix).toBe('sellout');

@@ -24,6 +24,8 @@ export interface AppConfig {
   port: number;
   host: string;
   redisUrl: string;
+  /** Seed nodes (`host:port`) of a Redis Cluster (REDIS_CLUSTER_NODES); empty when the service runs on the one node of `redisUrl`. */
+  redisClusterNodes: string[];
   /** First part of every Redis key and channel of this deployment (REDIS_KEY_PREFIX). */
   redisKeyPrefix: string;
   database: DatabaseConfig;
@@ -49,6 +51,10 @@ export interface AppConfig {
   trustProxy: boolean | number | string;
   /** HTTP worker processes sharing the port (Node's cluster); 1 runs the service in this process alone. */
   webConcurrency: number;
+  /** Live updates: open event streams per process (SSE_MAX_CONNECTIONS) and the heartbeat period. */
+  liveEvents: { maxConnections: number; heartbeatMs: number };
+  /** Whether purchase attempts are counted into the sale timeline (TIMELINE_ENABLED; off only to measure its cost). */
+  timelineEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +117,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const redisUrl = read.string('REDIS_URL', 'redis://127.0.0.1:6379');
   if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) read.problems.push(`REDIS_URL must be a redis:// or rediss:// URL (got "${redisUrl}")`);
+  const redisClusterNodes = readClusterNodes(read);
   const redisKeyPrefix = read.string('REDIS_KEY_PREFIX', DEFAULT_KEY_PREFIX);
   if (!KEY_PREFIX_PATTERN.test(redisKeyPrefix)) read.problems.push(`REDIS_KEY_PREFIX must be 1 to 32 letters, digits, '-' or '_' (got "${redisKeyPrefix}")`);
 
@@ -136,6 +143,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: read.integer('PORT', 3000, 0, 65535),
     host: read.string('HOST', '127.0.0.1'),
     redisUrl,
+    redisClusterNodes,
     redisKeyPrefix,
     database,
     dataDir,
@@ -173,9 +181,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     trustProxy: readTrustProxy(read),
     webConcurrency: read.integer('WEB_CONCURRENCY', 1, 1, 64),
+    liveEvents: {
+      maxConnections: read.integer('SSE_MAX_CONNECTIONS', 25000, 0, 1000000),
+      heartbeatMs: read.integer('SSE_HEARTBEAT_SECONDS', 20, 1, 3600) * 1000,
+    },
+    timelineEnabled: read.boolean('TIMELINE_ENABLED', true),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * REDIS_CLUSTER_NODES: comma-separated `host:port` seeds of a Redis Cluster. The service then runs on the
+ * cluster, so a REDIS_URL as well would leave it unclear which Redis holds the sales: both are refused.
+ */
+function readClusterNodes(read: EnvReader): string[] {
+  const value = read.raw('REDIS_CLUSTER_NODES');
+  if (value === undefined) return [];
+  if (read.raw('REDIS_URL') !== undefined) {
+    read.problems.push('REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_CLUSTER_NODES to run on a Redis Cluster, or REDIS_URL to run on one Redis node, not both');
+  }
+  const nodes = value.split(',').map((node) => node.trim());
+  const malformed = nodes.filter((node) => !/^[^\s:,]+:\d{1,5}$/.test(node) || Number(node.slice(node.lastIndexOf(':') + 1)) > 65535);
+  if (malformed.length > 0) read.problems.push(`REDIS_CLUSTER_NODES must be comma-separated host:port seed nodes of a Redis Cluster (got "${value}")`);
+  return nodes;
 }
 
 /**

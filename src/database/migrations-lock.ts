@@ -112,7 +112,7 @@ async function beginExclusive(runner: QueryRunner, busyTimeoutMs: number, onWait
   }
 }
 
-function isBusy(error: unknown): boolean {
+export function isBusy(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
   return code === 'SQLITE_BUSY';
 }

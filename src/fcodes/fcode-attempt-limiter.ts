@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ErrorCode } from '../common/errors/error-code';
 import { SellException } from '../common/errors/sell.exception';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { runScript } from '../redis/lua-scripts';
-import { RedisKeys } from '../redis/redis-keys';
-import { REDIS_CLIENT } from '../redis/redis.constants';
+import { FcodeGateway } from './fcode.gateway';
 
 /**
  * Brute-force brake on F-code guessing: wrong codes are counted per user and per IP address, and past a
@@ -34,8 +31,7 @@ export class FcodeAttemptLimiter {
   private readonly logger = new Logger(FcodeAttemptLimiter.name);
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly gateway: FcodeGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -45,17 +41,16 @@ export class FcodeAttemptLimiter {
    */
   async assertAllowed(userId: string, ip: string): Promise<void> {
     const { maxFailuresPerUser, maxFailuresPerIp, windowMs } = this.config.fcodeLimiter;
-    const addressKey = this.keys.fcodeAttempts('ip', addressSubject(ip));
+    const subject = addressSubject(ip);
     // Two calls rather than one script: the keys carry no common hash tag.
-    const addressFailures = Number((await this.redis.get(addressKey)) ?? 0);
-    if (addressFailures >= maxFailuresPerIp) throw rateLimited('from your network address', await this.ttlOf(addressKey));
-    const [taken, ttlMs] = await runScript<[number, number]>(this.redis, 'fcode-attempt-take', [this.keys.fcodeAttempts('user', userId)], [maxFailuresPerUser, windowMs]);
+    if ((await this.gateway.addressFailures(subject)) >= maxFailuresPerIp) throw rateLimited('from your network address', await this.windowLeftMs(subject));
+    const [taken, ttlMs] = await this.gateway.takeUserAttempt(userId, maxFailuresPerUser, windowMs);
     if (taken === 0) throw rateLimited('from your account', ttlMs);
   }
 
   /** The attempt's code was wrong: it stays counted against the user, and counts against the address. */
   async recordFailure(_userId: string, ip: string): Promise<void> {
-    await runScript(this.redis, 'fcode-attempt-record', [this.keys.fcodeAttempts('ip', addressSubject(ip))], [this.config.fcodeLimiter.windowMs]);
+    await this.gateway.recordAddressFailure(addressSubject(ip), this.config.fcodeLimiter.windowMs);
   }
 
   /**
@@ -64,14 +59,14 @@ export class FcodeAttemptLimiter {
    */
   async releaseAttempt(userId: string, _ip: string): Promise<void> {
     try {
-      await runScript(this.redis, 'fcode-attempt-give-back', [this.keys.fcodeAttempts('user', userId)], []);
+      await this.gateway.giveBackUserAttempt(userId);
     } catch (error) {
       this.logger.warn({ err: error }, 'Could not give back an F-code attempt');
     }
   }
 
-  private async ttlOf(key: string): Promise<number> {
-    const ttlMs = await this.redis.pttl(key);
+  private async windowLeftMs(subject: string): Promise<number> {
+    const ttlMs = await this.gateway.addressWindowLeftMs(subject);
     return ttlMs > 0 ? ttlMs : this.config.fcodeLimiter.windowMs;
   }
 }

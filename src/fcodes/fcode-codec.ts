@@ -1,13 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { checkCharacter, FCODE_ALPHABET, FCODE_PAYLOAD_LENGTH } from './fcode-format';
+import { checkCharacter, FCODE_ALPHABET, FCODE_PAYLOAD_LENGTH } from '../contract/fcode-format';
 
 /**
  * The server side of F-codes: generation from a cryptographic source and the keyed hash they are stored
- * under. The format itself (alphabet, check character, parsing) is in `fcode-format.ts`, shared with
+ * under. The format itself (alphabet, check character, parsing) is in `src/contract/fcode-format.ts`, shared with
  * the storefront.
  */
-export { formatFcode, parseFcode } from './fcode-format';
-export type { ParsedFcode } from './fcode-format';
+export { formatFcode, parseFcode } from '../contract/fcode-format';
+export type { ParsedFcode } from '../contract/fcode-format';
 
 /**
  * Random bytes are drawn in blocks (one call per 4,096 codes instead of twelve per code: batches of

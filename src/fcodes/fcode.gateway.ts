@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-topology';
 import { SellException } from '../common/errors/sell.exception';
 import { runScript } from '../redis/lua-scripts';
 import { RedisKeys } from '../redis/redis-keys';
@@ -32,7 +32,7 @@ export interface FcodeLiveState {
 @Injectable()
 export class FcodeGateway {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -94,6 +94,31 @@ export class FcodeGateway {
   /** F-codes currently backing a live order of the sale (the sale hash's counter). */
   async redeemedCount(saleId: string): Promise<number> {
     return Number((await this.redis.hget(this.keys.forSale(saleId).sale, 'fcodesRedeemed')) ?? 0);
+  }
+
+  /** Wrong codes counted against the address subject in its current window. */
+  async addressFailures(subject: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.fcodeAttempts('ip', subject))) ?? 0);
+  }
+
+  /** Milliseconds left of the address subject's window (0 or less when it has none). */
+  addressWindowLeftMs(subject: string): Promise<number> {
+    return this.redis.pttl(this.keys.fcodeAttempts('ip', subject));
+  }
+
+  /** Counts an attempt against the user unless `max` are counted in the window: [1 taken or 0 refused, ms left of the window]. */
+  takeUserAttempt(userId: string, max: number, windowMs: number): Promise<[number, number]> {
+    return runScript<[number, number]>(this.redis, 'fcode-attempt-take', [this.keys.fcodeAttempts('user', userId)], [max, windowMs]);
+  }
+
+  /** Gives back an attempt `takeUserAttempt` counted. */
+  async giveBackUserAttempt(userId: string): Promise<void> {
+    await runScript(this.redis, 'fcode-attempt-give-back', [this.keys.fcodeAttempts('user', userId)], []);
+  }
+
+  /** Counts a wrong code against the address subject, in a window of `windowMs` from the first. */
+  async recordAddressFailure(subject: string, windowMs: number): Promise<void> {
+    await runScript(this.redis, 'fcode-attempt-record', [this.keys.fcodeAttempts('ip', subject)], [windowMs]);
   }
 }
 

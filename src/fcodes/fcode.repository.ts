@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, MoreThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
+import { keysetPages } from '../database/keyset-pages';
 import { FcodeBatchEntity } from './fcode-batch.entity';
 import { FcodeEntity, FcodeStatus } from './fcode.entity';
 
@@ -122,6 +123,19 @@ export class FcodeRepository {
       .limit(limit)
       .getRawMany<{ codeHash: string; codeCipher: string; userId: string | null; status: FcodeStatus; expiresAt: string | number | null }>();
     return rows.map((row) => ({ ...row, expiresAt: row.expiresAt === null ? null : Number(row.expiresAt) }));
+  }
+
+  countBySale(saleId: string): Promise<number> {
+    return this.database.manager.count(FcodeEntity, { where: { saleId } });
+  }
+
+  /** The sale's F-codes in pages of `pageSize`, by code hash. */
+  pagesOfSale(saleId: string, pageSize: number): AsyncGenerator<FcodeEntity[]> {
+    return keysetPages(
+      (after, take) => this.database.manager.find(FcodeEntity, { where: { saleId, codeHash: MoreThan(after) }, order: { codeHash: 'ASC' }, take }),
+      (code) => code.codeHash,
+      pageSize,
+    );
   }
 
   /** Codes of a sale: all of them, and the void ones. */

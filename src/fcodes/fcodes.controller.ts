@@ -4,13 +4,14 @@ import { Readable } from 'node:stream';
 import { OpsOnly } from '../auth/auth.decorators';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN } from '../common/ids';
+import { ID_RULE } from '../contract/ids';
 import { ExportFcodesQueryDto } from './dto/export-fcodes-query.dto';
 import { FcodeBatchListDto, FcodeSummaryDto, IssuedFcodesDto, VoidedFcodeDto } from './dto/fcode-responses.dto';
 import { IssueFcodesDto } from './dto/issue-fcodes.dto';
 import { FcodesService } from './fcodes.service';
 
 function checkSaleId(saleId: string): void {
-  if (!ID_PATTERN.test(saleId)) throw SellException.validation([{ field: 'saleId', message: 'must be 1-100 characters of letters, digits, _ . -' }]);
+  if (!ID_PATTERN.test(saleId)) throw SellException.validation([{ field: 'saleId', message: ID_RULE }]);
 }
 
 @ApiTags('fcodes (ops)')

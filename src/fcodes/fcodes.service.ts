@@ -6,7 +6,8 @@ import { ulid } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DatabaseService } from '../database/database.service';
-import { SaleEntity } from '../sales/sale.entity';
+import type { SaleEntity } from '../sales/sale.entity';
+import { SalesRepository } from '../sales/sales.repository';
 import { FcodeCipher } from './fcode-cipher';
 import { formatFcode, generateFcode, hashFcode, parseFcode } from './fcode-codec';
 import { FcodeGateway } from './fcode.gateway';
@@ -33,6 +34,7 @@ export class FcodesService {
     private readonly database: DatabaseService,
     private readonly repository: FcodeRepository,
     private readonly gateway: FcodeGateway,
+    private readonly sales: SalesRepository,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -194,7 +196,7 @@ export class FcodesService {
   }
 
   private async saleOrThrow(saleId: string): Promise<SaleEntity> {
-    const sale = await this.database.manager.findOne(SaleEntity, { where: { id: saleId } });
+    const sale = await this.sales.findById(saleId);
     if (!sale) throw new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
     return sale;
   }

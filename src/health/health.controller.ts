@@ -1,12 +1,11 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
 import { Public } from '../auth/auth.decorators';
 import { DatabaseService } from '../database/database.service';
-import { ExpirySweeper } from '../orders/expiry-sweeper';
-import { OrderWriterService } from '../orders/order-writer.service';
-import { REDIS_CLIENT } from '../redis/redis.constants';
+import { ExpirySweeper } from '../lifecycle/expiry-sweeper';
+import { OrderWriterService } from '../order-writer/order-writer.service';
+import { HealthGateway } from './health.gateway';
 
 type Part = 'up' | 'down';
 
@@ -14,7 +13,7 @@ type Part = 'up' | 'down';
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly gateway: HealthGateway,
     private readonly database: DatabaseService,
     private readonly writer: OrderWriterService,
     private readonly sweeper: ExpirySweeper,
@@ -28,7 +27,7 @@ export class HealthController {
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ok' | 'error'; redis: Part; database: Part; orderPipeline: Part }> {
     const [redis, database] = await Promise.all([
-      this.probe(() => this.redis.ping()),
+      this.probe(() => this.gateway.ping()),
       this.probe(() => this.database.ping()),
     ]);
     const orderPipeline: Part = this.writer.isFailing || this.sweeper.isFailing ? 'down' : 'up';

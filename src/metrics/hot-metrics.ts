@@ -20,8 +20,8 @@ interface Exported {
 
 /**
  * The base of the metrics that a sell-out updates on every request. prom-client's Counter and Histogram
- * check and hash the label object on each update (about 0.9 µs apiece on the benchmark machine, and
- * the purchase route makes four); these find their cell with one Map lookup on the label values joined,
+ * check and hash the label object on each update (and the purchase route makes four); these find their
+ * cell with one Map lookup on the label values joined,
  * and build the label object only when a new combination first appears. They register with a
  * prom-client Registry like its own metrics and render exactly as those do (a spec compares the two
  * expositions line by line).

@@ -1,19 +1,11 @@
-import type { OrderEntity, OrderStatus, StockPool } from './order.entity';
+import type { Order, OrderStatus, StockPool } from '../contract/responses';
+import type { OrderEntity } from './order.entity';
 
 /**
  * One order as the service handles it, whichever store it was read from: the live `order:<id>` hash in
  * Redis, the JSON of a `created` event (or an idempotent response), or a database row. Times are epoch ms.
  */
-export interface OrderRecord {
-  id: string;
-  saleId: string;
-  userId: string;
-  quantity: number;
-  unitPriceCents: number;
-  amountCents: number;
-  currency: string;
-  status: OrderStatus;
-  pool: StockPool;
+export interface OrderRecord extends Omit<Order, 'createdAt' | 'payBy' | 'paidAt'> {
   /** Keyed hash of the F-code that backs the order, `null` without one. Never shown to buyers. */
   fcodeHash: string | null;
   createdAt: number;

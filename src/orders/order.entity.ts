@@ -1,8 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { OrderStatus, StockPool } from '../contract/responses';
 import { epochMs } from '../database/columns';
 
-export type OrderStatus = 'pending_payment' | 'paid' | 'expired' | 'cancelled';
-export type StockPool = 'general' | 'fcode';
+export type { OrderStatus, StockPool };
 
 @Entity('orders')
 @Index('idx_orders_user', ['userId', 'createdAt'])

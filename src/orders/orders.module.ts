@@ -1,12 +1,14 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
-import { OrderWriterModule } from './order-writer.module';
-import { OrderWriterService } from './order-writer.service';
+import { OrderWriterModule } from '../order-writer/order-writer.module';
+import { OrderWriterService } from '../order-writer/order-writer.service';
 import { OrdersController } from './orders.controller';
+import { SalesStoreModule } from '../sales/sales-store.module';
 import { OrdersService } from './orders.service';
+import { OrdersStoreModule } from './orders-store.module';
 
 @Module({
-  imports: [OrderWriterModule],
+  imports: [OrdersStoreModule, SalesStoreModule, OrderWriterModule],
   controllers: [OrdersController],
   providers: [OrdersService],
   exports: [OrdersService, OrderWriterModule],

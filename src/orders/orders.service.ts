@@ -1,16 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { MoreThan } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import { OPS_ROLE, type AuthUser } from '../auth/token.service';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN, saleIdOfOrder } from '../common/ids';
-import { DatabaseService } from '../database/database.service';
-import { RedisKeys } from '../redis/redis-keys';
-import { REDIS_CLIENT } from '../redis/redis.constants';
-import { SaleEntity } from '../sales/sale.entity';
+import { SalesRepository } from '../sales/sales.repository';
 import { MalformedOrderError, orderFromEntity, orderFromFields, OrderRecord } from './order-record';
+import { OrdersGateway } from './orders.gateway';
 import { OrdersRepository } from './orders.repository';
 
 /** Most orders `GET /api/me/orders` lists from the database (a buyer holds a handful per sale). */
@@ -27,10 +23,9 @@ export class OrdersService {
   private readonly logger = new Logger(OrdersService.name);
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly gateway: OrdersGateway,
     private readonly orders: OrdersRepository,
-    private readonly database: DatabaseService,
+    private readonly sales: SalesRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -47,7 +42,7 @@ export class OrdersService {
     if (!ID_PATTERN.test(orderId)) return undefined;
     const saleId = saleIdOfOrder(orderId);
     if (saleId !== undefined) {
-      const live = this.fromHash(await this.redis.hgetall(this.keys.forSale(saleId).order(orderId)));
+      const live = this.fromHash(await this.gateway.orderHash(saleId, orderId));
       if (live) return live;
     }
     const stored = await this.orders.findById(orderId);
@@ -65,20 +60,13 @@ export class OrdersService {
   /** Sales whose orders may still change in Redis: not ended, or ended less than a payment window ago. */
   private async liveSaleIds(): Promise<string[]> {
     const now = this.clock.now();
-    const sales = await this.database.manager.find(SaleEntity, { select: { id: true, endsAt: true, paymentWindowSeconds: true }, where: { endsAt: MoreThan(now - LIVE_AFTER_END_MS) } });
+    const sales = await this.sales.findEndingAfter(now - LIVE_AFTER_END_MS);
     return sales.filter((sale) => sale.endsAt + sale.paymentWindowSeconds * 1000 > now).map((sale) => sale.id);
   }
 
   private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {
-    if (saleIds.length === 0) return [];
-    const membership = this.redis.pipeline();
-    for (const saleId of saleIds) membership.smembers(this.keys.forSale(saleId).userOrders(userId));
-    const orderIds = ((await membership.exec()) ?? []).flatMap(([error, ids], index) => (error ? [] : (ids as string[]).map((orderId) => ({ saleId: saleIds[index], orderId }))));
-    if (orderIds.length === 0) return [];
-    const hashes = this.redis.pipeline();
-    for (const { saleId, orderId } of orderIds) hashes.hgetall(this.keys.forSale(saleId).order(orderId));
-    return ((await hashes.exec()) ?? []).flatMap(([error, hash]) => {
-      const order = error ? undefined : this.fromHash(hash as Record<string, string>);
+    return (await this.gateway.buyerOrderHashes(userId, saleIds)).flatMap((hash) => {
+      const order = this.fromHash(hash);
       return order ? [order] : [];
     });
   }

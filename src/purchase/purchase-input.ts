@@ -2,10 +2,10 @@ import type { ErrorDetail } from '../common/errors/sell.exception';
 import { SellException } from '../common/errors/sell.exception';
 import { ANY_CONTROL_CHARACTER } from '../common/bounded-json';
 import { ID_PATTERN } from '../common/ids';
+import { ID_RULE, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../contract/ids';
 
 export const MAX_QUANTITY = 100;
 const FCODE_MAX_LENGTH = 64;
-const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,128}$/;
 
 /** A purchase request whose shape has been checked; eligibility and stock are the script's business. */
 export interface PurchaseInput {
@@ -48,9 +48,9 @@ export const PURCHASE_BODY_SCHEMA = {
  */
 export function parsePurchaseInput(saleId: string, body: unknown, idempotencyKey: string | string[] | undefined): PurchaseInput {
   const problems: ErrorDetail[] = [];
-  if (!ID_PATTERN.test(saleId)) problems.push({ field: 'saleId', message: 'must be 1-100 characters of letters, digits, _ . -' });
-  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
-    problems.push({ field: 'Idempotency-Key', message: 'must be 1-128 printable ASCII characters' });
+  if (!ID_PATTERN.test(saleId)) problems.push({ field: 'saleId', message: ID_RULE });
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))) {
+    problems.push({ field: 'Idempotency-Key', message: IDEMPOTENCY_KEY_RULE });
   }
 
   let quantity: unknown;

@@ -1,21 +1,8 @@
+import { scriptOrderJson } from '../../test/support/orders';
 import { parseReply, purchaseFingerprint } from './purchase.gateway';
 
 describe('parseReply', () => {
-  const orderJson = JSON.stringify({
-    id: 'o_1.s_1',
-    saleId: 's_1',
-    userId: 'u1',
-    quantity: 1,
-    unitPriceCents: 100,
-    amountCents: 100,
-    currency: 'CNY',
-    status: 'pending_payment',
-    pool: 'general',
-    fcodeHash: '',
-    createdAt: 1,
-    payBy: 2,
-    paidAt: '',
-  });
+  const orderJson = scriptOrderJson();
 
   it('types an accepted purchase and a replay', () => {
     expect(parseReply(['CREATED', orderJson])).toEqual({ outcome: 'CREATED', order: expect.objectContaining({ id: 'o_1.s_1' }) });

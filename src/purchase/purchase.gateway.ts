@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis-topology';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { orderFromJson, OrderRecord } from '../orders/order-record';
 import { runScriptAtMostOnce } from '../redis/command-outcome';
+import type { CallOf } from '../redis/lua-scripts';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
@@ -19,6 +20,8 @@ export interface PurchaseAttempt {
   /** Keyed hash of a well-formed F-code, or undefined without one. */
   fcodeHash?: string;
   idempotencyKey?: string;
+  /** The caller carries a valid admission token for this buyer and sale (needed by queue and lottery sales). */
+  admitted?: boolean;
 }
 
 /** What `purchase.lua` decided. Refusals are values: only the service turns them into HTTP errors. */
@@ -30,7 +33,7 @@ export type PurchaseOutcome =
   | { outcome: 'SALE_NOT_STARTED'; opensAt: number }
   | { outcome: 'SALE_ENDED'; endsAt: number }
   | { outcome: 'FCODE_EXPIRED'; expiresAt: number }
-  | { outcome: 'SALE_NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED' | 'SALE_PAUSED' | 'FCODE_INVALID' | 'FCODE_USED' | 'NOT_ELIGIBLE' };
+  | { outcome: 'SALE_NOT_FOUND' | 'IDEMPOTENCY_KEY_REUSED' | 'SALE_PAUSED' | 'FCODE_INVALID' | 'FCODE_USED' | 'NOT_ELIGIBLE' | 'NOT_ADMITTED' };
 
 type ScriptReply = [string, ...(string | number)[]];
 
@@ -43,6 +46,36 @@ export function purchaseFingerprint(attempt: Pick<PurchaseAttempt, 'userId' | 'q
   return JSON.stringify([attempt.userId, attempt.quantity, attempt.fcodeHash ?? '']);
 }
 
+/** The keys and arguments of `purchase.lua` for one attempt (the benchmark's baseline server sends the same). */
+export function purchaseScriptCall(redisKeys: RedisKeys, attempt: PurchaseAttempt): CallOf<'purchase'> {
+  const keys = redisKeys.forSale(attempt.saleId);
+  return [
+    'purchase',
+    [
+      keys.sale,
+      keys.reservations,
+      keys.buyers,
+      keys.order(attempt.orderId),
+      keys.userOrders(attempt.userId),
+      keys.deadlines,
+      keys.idempotency(IDEMPOTENCY_SCOPE, attempt.userId, attempt.idempotencyKey ?? ''),
+      keys.events,
+      keys.fcode(attempt.fcodeHash ?? ''),
+    ],
+    [
+      attempt.userId,
+      attempt.orderId,
+      attempt.now,
+      attempt.quantity,
+      attempt.fcodeHash ?? '',
+      attempt.idempotencyKey === undefined ? '' : purchaseFingerprint(attempt),
+      IDEMPOTENCY_TTL_MS,
+      attempt.saleId,
+      attempt.admitted ? '1' : '0',
+    ],
+  ];
+}
+
 /**
  * The one door to `purchase.lua`: builds its keys and arguments and types its reply. A purchase is
  * carried out at most once: the script replays a second run with the same order id, so an unanswered
@@ -51,40 +84,13 @@ export function purchaseFingerprint(attempt: Pick<PurchaseAttempt, 'userId' | 'q
 @Injectable()
 export class PurchaseGateway {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: RedisKeys,
   ) {}
 
   async purchase(attempt: PurchaseAttempt): Promise<PurchaseOutcome> {
-    const keys = this.keys.forSale(attempt.saleId);
-    const reply = await runScriptAtMostOnce<ScriptReply>(
-      this.redis,
-      'purchase',
-      [
-        keys.sale,
-        keys.reservations,
-        keys.buyers,
-        keys.order(attempt.orderId),
-        keys.userOrders(attempt.userId),
-        keys.deadlines,
-        keys.idempotency(IDEMPOTENCY_SCOPE, attempt.userId, attempt.idempotencyKey ?? ''),
-        keys.events,
-        keys.fcode(attempt.fcodeHash ?? ''),
-      ],
-      [
-        attempt.userId,
-        attempt.orderId,
-        attempt.now,
-        attempt.quantity,
-        attempt.fcodeHash ?? '',
-        attempt.idempotencyKey === undefined ? '' : purchaseFingerprint(attempt),
-        IDEMPOTENCY_TTL_MS,
-        attempt.saleId,
-      ],
-      this.config.redisOutcomeProbeMs,
-      'The purchase',
-    );
+    const reply = await runScriptAtMostOnce<ScriptReply>(this.redis, ...purchaseScriptCall(this.keys, attempt), this.config.redisOutcomeProbeMs, 'The purchase');
     return parseReply(reply);
   }
 
@@ -118,6 +124,7 @@ export function parseReply(reply: ScriptReply): PurchaseOutcome {
     case 'FCODE_INVALID':
     case 'FCODE_USED':
     case 'NOT_ELIGIBLE':
+    case 'NOT_ADMITTED':
       return { outcome };
     default:
       throw new Error(`purchase.lua answered an unknown outcome: ${String(outcome)}`);

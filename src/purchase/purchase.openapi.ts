@@ -1,10 +1,13 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { PURCHASE_BODY_SCHEMA } from './purchase-input';
+import { ID_DESCRIPTION } from '../contract/ids';
 
 const ERROR_RESPONSES: Record<string, string> = {
   '400': 'VALIDATION_FAILED (body, sale id or Idempotency-Key)',
   '401': 'UNAUTHENTICATED',
-  '403': 'NOT_ELIGIBLE (no reservation and no F-code) or FCODE_INVALID (unknown, void, mistyped or bound to another buyer)',
+  '403':
+    'NOT_ELIGIBLE (no reservation and no F-code), FCODE_INVALID (unknown, void, mistyped or bound to another buyer) or NOT_ADMITTED ' +
+    '(a waiting-room or lottery sale and no valid Admission-Token for this buyer and sale)',
   '404': 'SALE_NOT_FOUND',
   '409': 'SALE_NOT_STARTED, SALE_ENDED, SALE_PAUSED, SOLD_OUT, LIMIT_REACHED, FCODE_USED, FCODE_EXPIRED',
   '422': 'IDEMPOTENCY_KEY_REUSED',
@@ -34,7 +37,14 @@ export function documentPurchaseRoute(document: OpenAPIObject): void {
         'with the header `Idempotent-Replayed: true`, and sells nothing more; a different body with that key is 422 IDEMPOTENCY_KEY_REUSED. ' +
         'Refused purchases are not remembered: a request refused (sold out, paused, not started, …) may be retried with the same key.',
       parameters: [
-        { name: 'saleId', in: 'path', required: true, description: 'The sale (1-100 characters of letters, digits, _ . -)', schema: { type: 'string' } },
+        { name: 'saleId', in: 'path', required: true, description: `The sale (${ID_DESCRIPTION})`, schema: { type: 'string' } },
+        {
+          name: 'Admission-Token',
+          in: 'header',
+          required: false,
+          description: 'Sales with a waiting room or a lottery: the token from GET …/queue/me or GET …/lottery/me, signed for this buyer and sale',
+          schema: { type: 'string', maxLength: 512 },
+        },
         {
           name: 'Idempotency-Key',
           in: 'header',

@@ -13,7 +13,7 @@ export const PURCHASE_PATH = '/api/sales/:saleId/purchase';
 /**
  * `POST /api/sales/:saleId/purchase`, served by Fastify directly rather than through Nest's router: at
  * the start of a sale this route takes nearly every request, and Nest's per-request machinery (execution
- * context, guard, validation pipe, interceptors) cost about a fifth of its CPU in the purchase benchmark.
+ * context, guard, validation pipe, interceptors) was a large share of its CPU in the purchase benchmark (bench/README.md).
  * The route does the same work by hand, in the same order: authenticate (401), check the input (400),
  * then the purchase; errors leave through the same contract body as everywhere else. Its OpenAPI entry
  * is in `purchase.openapi.ts`.
@@ -41,7 +41,16 @@ export class PurchaseRoute implements OnModuleInit {
         // Only the F-code brake needs the caller's address; behind a trusted proxy, working it out means
         // parsing X-Forwarded-For, so plain purchases skip it.
         const ip = input.fcode === undefined ? '' : request.ip;
-        attempt = { saleId: input.saleId, userId: user.userId, ip, quantity: input.quantity, fcode: input.fcode, idempotencyKey: input.idempotencyKey };
+        const admissionToken = request.headers['admission-token'];
+        attempt = {
+          saleId: input.saleId,
+          userId: user.userId,
+          ip,
+          quantity: input.quantity,
+          fcode: input.fcode,
+          idempotencyKey: input.idempotencyKey,
+          admissionToken: typeof admissionToken === 'string' ? admissionToken : undefined,
+        };
       } catch (error) {
         replyWithError(error, request, reply);
         return;

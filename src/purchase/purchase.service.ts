@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
+import { AdmissionTokens } from '../admission/admission-token';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
 import { isInfrastructureError } from '../common/errors/infrastructure-error';
@@ -10,13 +10,14 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
 import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
+import { SaleChangeNotifier } from '../live/sale-change-notifier';
+import { TimelineRecorder } from '../live/timeline-recorder';
 import { MetricsService } from '../metrics/metrics.service';
 import { OrderRecord } from '../orders/order-record';
 import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { RedisDurability } from '../redis/durability';
-import { RedisKeys } from '../redis/redis-keys';
-import { SaleRebuildService } from '../sales/sale-rebuild.service';
-import { REDIS_CLIENT } from '../redis/redis.constants';
+import { SaleRebuildService } from '../rebuild/sale-rebuild.service';
+import { SalesGateway } from '../sales/sales.gateway';
 import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
 import { SoldOutCache } from './sold-out-cache';
 
@@ -28,6 +29,8 @@ export interface PurchaseRequest {
   quantity: number;
   fcode?: string;
   idempotencyKey?: string;
+  /** The `Admission-Token` header, if any (queue and lottery sales). */
+  admissionToken?: string;
 }
 
 export interface PurchaseResult {
@@ -55,9 +58,11 @@ export class PurchaseService implements OnModuleInit {
     private readonly metrics: MetricsService,
     private readonly durability: RedisDurability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly sales: SalesGateway,
     private readonly rebuild: SaleRebuildService,
+    private readonly admissionTokens: AdmissionTokens,
+    private readonly timeline: TimelineRecorder,
+    private readonly changes: SaleChangeNotifier,
   ) {}
 
   onModuleInit(): void {
@@ -70,6 +75,7 @@ export class PurchaseService implements OnModuleInit {
     try {
       const result = await this.admit(request);
       outcomeLabel = result.replayed ? 'REPLAYED' : ACCEPTED;
+      if (!result.replayed) this.changes.saleChanged(request.saleId);
       return result;
     } catch (error) {
       if (error instanceof SellException) outcomeLabel = error.code;
@@ -78,6 +84,7 @@ export class PurchaseService implements OnModuleInit {
       throw error;
     } finally {
       this.metrics.purchaseOutcomes.inc([outcomeLabel]);
+      this.timeline.record(request.saleId, outcomeLabel);
       this.metrics.purchaseLatency.observe(NO_LABELS, (performance.now() - started) / 1000);
     }
   }
@@ -112,10 +119,12 @@ export class PurchaseService implements OnModuleInit {
       quantity: request.quantity,
       fcodeHash,
       idempotencyKey: request.idempotencyKey,
+      // One HMAC in this process; the script decides whether the sale needs it, atomically with the rest.
+      admitted: request.admissionToken !== undefined && this.admissionTokens.admits(request.admissionToken, saleId, userId, now),
     });
     if (fcodeHash !== undefined && outcome.outcome !== 'FCODE_INVALID') await this.fcodeLimiter.releaseAttempt(userId, request.ip);
     if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
-      if (this.durability.waitsForReplicas) await this.durability.confirm(`The purchase (order ${outcome.order.id})`);
+      if (this.durability.waitsForReplicas) await this.durability.confirm(saleId, `The purchase (order ${outcome.order.id})`);
       return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
     }
     if (outcome.outcome === 'SOLD_OUT') {
@@ -138,23 +147,15 @@ export class PurchaseService implements OnModuleInit {
 
   /** Fills `sellout_stock_remaining` for sales that have not ended, and drops ended ones. */
   private async collectStockRemaining(): Promise<void> {
-    const saleIds = await this.redis.smembers(this.keys.salesIndex);
-    if (saleIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const saleId of saleIds) pipeline.hmget(this.keys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt');
-    const replies = (await pipeline.exec()) ?? [];
-    const now = this.clock.now();
-    saleIds.forEach((saleId, index) => {
-      const [error, values] = replies[index] ?? [];
-      const [general, fcode, endsAt] = (values as (string | null)[] | undefined) ?? [];
-      if (error || endsAt === null || endsAt === undefined || Number(endsAt) <= now) {
+    for (const { saleId, remaining } of await this.sales.stockRemaining(this.clock.now())) {
+      if (!remaining) {
         this.metrics.stockRemaining.remove({ sale: saleId, pool: 'general' });
         this.metrics.stockRemaining.remove({ sale: saleId, pool: 'fcode' });
-        return;
+        continue;
       }
-      this.metrics.stockRemaining.set({ sale: saleId, pool: 'general' }, Number(general ?? 0));
-      this.metrics.stockRemaining.set({ sale: saleId, pool: 'fcode' }, Number(fcode ?? 0));
-    });
+      this.metrics.stockRemaining.set({ sale: saleId, pool: 'general' }, remaining.general);
+      this.metrics.stockRemaining.set({ sale: saleId, pool: 'fcode' }, remaining.fcode);
+    }
   }
 }
 
@@ -185,6 +186,10 @@ function refusalError(saleId: string, refusal: Exclude<PurchaseOutcome, { outcom
       return new SellException(ErrorCode.SaleNotStarted, `Sale ${saleId} opens for you at ${new Date(refusal.opensAt).toISOString()}`);
     case 'NOT_ELIGIBLE':
       return new SellException(ErrorCode.NotEligible, `Sale ${saleId} is open to buyers with a reservation or an F-code only`);
+    case 'NOT_ADMITTED':
+      return new SellException(ErrorCode.NotAdmitted, `Sale ${saleId} admits buyers through its waiting room or lottery: this purchase carries no valid admission for you`, [
+        { field: 'Admission-Token', message: 'missing, expired, or not issued to this buyer for this sale' },
+      ]);
     case 'LIMIT_REACHED':
       return new SellException(
         ErrorCode.LimitReached,

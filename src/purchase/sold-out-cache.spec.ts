@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type Redis from 'ioredis';
 import { loadConfig } from '../config/app-config';
+import { LiveGateway } from '../live/live.gateway';
+import type { SaleSignal } from '../live/sale-signal';
 import { RedisKeys } from '../redis/redis-keys';
 import { SoldOutCache } from './sold-out-cache';
 
@@ -11,11 +13,15 @@ class FakeSubscriber extends EventEmitter {
   subscribe = jest.fn(async () => 1);
 }
 
-function cacheWith(ttlMs: number): { cache: SoldOutCache; subscriber: FakeSubscriber } {
+function cacheWith(ttlMs: number): { cache: SoldOutCache; subscriber: FakeSubscriber; live: LiveGateway } {
   const subscriber = new FakeSubscriber();
-  const cache = new SoldOutCache(subscriber as unknown as Redis, keys, loadConfig({ SOLD_OUT_FLAG_TTL_MS: String(ttlMs) }));
-  return { cache, subscriber };
+  const config = loadConfig({ SOLD_OUT_FLAG_TTL_MS: String(ttlMs) });
+  const live = new LiveGateway(undefined as unknown as Redis, subscriber as unknown as Redis, keys);
+  const cache = new SoldOutCache(live, config);
+  return { cache, subscriber, live };
 }
+
+const stock = (saleId: string, stockVersion: number): SaleSignal => ({ saleId, kind: 'stock', stockVersion });
 
 describe(SoldOutCache.name, () => {
   afterEach(() => jest.useRealTimers());
@@ -40,6 +46,14 @@ describe(SoldOutCache.name, () => {
     expect(cache.isSoldOut('s1', false)).toBe(false);
   });
 
+  it('keeps its flags on a change notice of the live updates, which shares the channel', async () => {
+    const { cache, subscriber } = cacheWith(60_000);
+    await cache.onModuleInit();
+    cache.recordSoldOut('s1', 0, 0, 3);
+    subscriber.emit('message', keys.soldOutChannel, 's1:changed');
+    expect(cache.isSoldOut('s1', false)).toBe(true);
+  });
+
   it('forgets on an announcement of a newer stock version from the channel, not an older one', async () => {
     const { cache, subscriber } = cacheWith(60_000);
     await cache.onModuleInit();
@@ -51,13 +65,26 @@ describe(SoldOutCache.name, () => {
     subscriber.emit('message', keys.soldOutChannel, 's1:4');
     expect(cache.isSoldOut('s1', false)).toBe(false);
     expect(cache.isSoldOut('s1', true)).toBe(false);
-    cache.onModuleDestroy();
+  });
+
+  it('shares the one subscription of the stock channel with the live updates', async () => {
+    const { cache, subscriber, live } = cacheWith(60_000);
+    const heard: SaleSignal[] = [];
+    await live.onSaleSignal((signal) => heard.push(signal));
+    await cache.onModuleInit();
+    expect(subscriber.subscribe).toHaveBeenCalledTimes(1);
+    expect(subscriber.listenerCount('message')).toBe(1);
+    cache.recordSoldOut('s1', 0, 0, 3);
+    subscriber.emit('message', keys.soldOutChannel, 's1:4');
+    expect(cache.isSoldOut('s1', false)).toBe(false);
+    expect(heard).toEqual([stock('s1', 4)]);
+    live.onModuleDestroy();
     expect(subscriber.listenerCount('message')).toBe(0);
   });
 
   it('does not take a sold-out answer computed before an announced restock', () => {
     const { cache } = cacheWith(60_000);
-    cache.onStockAnnouncement('s1:5');
+    cache.onSaleSignal(stock('s1', 5));
     cache.recordSoldOut('s1', 0, 0, 4);
     expect(cache.isSoldOut('s1', false)).toBe(false);
   });
@@ -78,11 +105,12 @@ describe(SoldOutCache.name, () => {
     expect(cache.isSoldOut('s1', false)).toBe(false);
   });
 
-  it('ignores a malformed announcement', () => {
-    const { cache } = cacheWith(60_000);
+  it('ignores a malformed announcement', async () => {
+    const { cache, subscriber } = cacheWith(60_000);
+    await cache.onModuleInit();
     cache.recordSoldOut('s1', 0, 0, 1);
-    cache.onStockAnnouncement('garbage');
-    cache.onStockAnnouncement('s1:');
+    subscriber.emit('message', keys.soldOutChannel, 'garbage');
+    subscriber.emit('message', keys.soldOutChannel, 's1:');
     expect(cache.isSoldOut('s1', false)).toBe(true);
   });
 });

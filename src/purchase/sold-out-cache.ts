@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { RedisKeys } from '../redis/redis-keys';
-import { REDIS_SUBSCRIBER } from '../redis/redis.constants';
+import { LiveGateway } from '../live/live.gateway';
+import type { SaleSignal } from '../live/sale-signal';
 
 interface Flag {
   /** The sale's stockVersion when the pool was seen empty; a newer version means units came back. */
@@ -22,30 +21,21 @@ interface SaleFlags {
 /**
  * Per-process memory of "this sale is sold out", so that the stampede after a sell-out is answered
  * without touching Redis. A flag is cleared when any process announces a newer stockVersion on the
- * sold-out channel (`<saleId>:<stockVersion>`, published when units are added or returned), and in any
- * case after `SOLD_OUT_FLAG_TTL_MS`, in case an announcement was missed (e.g. during a reconnect).
+ * stock channel (`<saleId>:<stockVersion>`, published when units are added or returned), and in any
+ * case after `SOLD_OUT_FLAG_TTL_MS`, in case an announcement was missed (e.g. during a reconnect). The
+ * announcements come through `LiveGateway`, whose one subscription per process also feeds the live updates.
  */
 @Injectable()
-export class SoldOutCache implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(SoldOutCache.name);
+export class SoldOutCache implements OnModuleInit {
   private readonly sales = new Map<string, SaleFlags>();
-  private readonly onMessage = (channel: string, message: string) => {
-    if (channel === this.keys.soldOutChannel) this.onStockAnnouncement(message);
-  };
 
   constructor(
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
-    private readonly keys: RedisKeys,
+    private readonly live: LiveGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.subscriber.on('message', this.onMessage);
-    await this.subscriber.subscribe(this.keys.soldOutChannel);
-  }
-
-  onModuleDestroy(): void {
-    this.subscriber.off('message', this.onMessage);
+    await this.live.onSaleSignal((signal) => this.onSaleSignal(signal));
   }
 
   /**
@@ -75,17 +65,11 @@ export class SoldOutCache implements OnModuleInit, OnModuleDestroy {
     if (generalRemaining <= 0 && fcodeRemaining <= 0) flags.bothEmpty = flag;
   }
 
-  /** Handles `<saleId>:<stockVersion>` from the sold-out channel. */
-  onStockAnnouncement(message: string): void {
-    const separator = message.lastIndexOf(':');
-    const saleId = message.slice(0, separator);
-    const versionText = message.slice(separator + 1);
-    const version = Number(versionText);
-    if (separator <= 0 || !/^\d{1,15}$/.test(versionText)) {
-      this.logger.warn(`Ignoring malformed stock announcement "${message}"`);
-      return;
-    }
-    const flags = this.flagsOf(saleId);
+  /** Handles a stock announcement of the stock channel (and ignores the channel's change notices). */
+  onSaleSignal(signal: SaleSignal): void {
+    if (signal.kind !== 'stock') return;
+    const version = signal.stockVersion;
+    const flags = this.flagsOf(signal.saleId);
     if (version <= flags.announcedVersion) return;
     flags.announcedVersion = version;
     if (flags.generalEmpty && flags.generalEmpty.version < version) flags.generalEmpty = undefined;

@@ -10,6 +10,7 @@
  * - `sale` (hash) — the sale as the hot path needs it, plus its counters:
  *     startsAt, endsAt, fcodeOpensAt, reservationOpensAt, reservationClosesAt   epoch ms
  *     paused (0|1), reservationRequired (0|1), perUserLimit, priceCents, currency, paymentWindowMs
+ *     admission (open|queue|lottery; missing = open), admissionRatePerSecond
  *     general, fcode                    units ever loaded per pool (the stock equation's totals)
  *     generalRemaining, fcodeRemaining  unsold units per pool
  *     unitsSold                         units in live orders (pending_payment + paid)
@@ -24,11 +25,26 @@
  * - `user-orders:<userId>` (set) order ids of this buyer in this sale
  * - `deadlines` (sorted set) orderId → payBy, for pending orders only (the expiry sweeper's work list)
  * - `idem:<scope>:<length of userId>:<userId>:<key>` (string) an idempotent response, 24 h TTL
+ * - `adjustment:<id>` (string) what one stock change did, `applied:total:remaining:stockVersion`, 24 h TTL
+ *     (src/redis/scripts/adjust-stock.lua)
  * - `events` (stream) the order outbox, read by the order writer's consumer group:
  *     type=created order=<order JSON>      |   type=status orderId=<id> status=<status> at=<ms>
  * - `events:dead` (stream) messages the writer gave up on (parked, counted, never retried forever)
  * - `fcode:<codeHash>` (hash) userId ('' if unbound), expiresAt (0 if never), status (issued|void),
  *     orderId ('' or the live order it backs)
+ * - `queue` (sorted set) userId → place in the waiting room: a random score in [0, 1) for those who
+ *     joined before startsAt, 1 + arrival number after (src/redis/scripts/waiting-room.lua); the record of
+ *     the line is the `queue_entries` table (places, admission times) and `sales.queue_admitted`
+ * - `queue:state` (hash) admitted (places admitted from the front), accruedAt (ms), credit (thousandths
+ *     of an admission earned), arrivals (joins after startsAt)
+ * - `queue:admitted` (hash) userId → when the buyer first saw their admission (their token runs from it)
+ * - `lottery:entries` (hash) userId → enteredAt (epoch ms), until the draw: the copy of the entries (the
+ *     record is the `lottery_entries` table) that the entry script checks against
+ * - `lottery:ranks` (hash) the draw's ranking in buckets: field = the first 2 bytes of SHA-256(userId) in
+ *     hex, value = 34-byte records, one per entry of the bucket: the other 30 bytes of that hash, then the
+ *     0-based rank (uint32, big-endian) (src/admission/lottery/lottery-ranking.core.ts; written at the draw)
+ * - `lottery:state` (hash) admitted (ranks admitted so far), entries, rounds, round:<n> = '<admitted>:<buyBy>'
+ *     (src/redis/scripts/lottery-draw.lua writes the draw's, lottery-rounds.lua opens the next ones)
  *
  * Every key and channel starts with the deployment's prefix (`REDIS_KEY_PREFIX`), so one Redis can hold
  * several deployments without one reading another's sales. Keys of the deployment itself:
@@ -36,6 +52,10 @@
  * - `<prefix>:deployment` (string) the id of the database this prefix is bound to; its disappearance
  *     tells every process that Redis lost its memory
  * - `<prefix>:rebuild-lock` (string, with a TTL) held by the process rebuilding sales after such a loss
+ * - `<prefix>:deployment:{m<n>}` (string) on a Redis Cluster, a copy of the deployment id on each master
+ *     (`n` picked so that the key's slot is one of that master's): a master that lost its memory alone
+ *     is noticed by its copy's disappearance
+ * - `<prefix>:waiting-rooms` (set) sale ids whose waiting room has been joined (never passed to a script)
  */
 export const DEFAULT_KEY_PREFIX = 'sellout';
 /** What `REDIS_KEY_PREFIX` may be: it is spelled into every key and channel name. */
@@ -86,8 +106,29 @@ export class SaleKeys {
   idempotency(scope: string, userId: string, idempotencyKey: string): string {
     return this.key(`idem:${scope}:${userId.length}:${userId}:${idempotencyKey}`);
   }
+  adjustment(adjustmentId: string): string {
+    return this.key(`adjustment:${adjustmentId}`);
+  }
   fcode(codeHash: string): string {
     return this.key(`fcode:${codeHash}`);
+  }
+  get queue(): string {
+    return this.key('queue');
+  }
+  get queueState(): string {
+    return this.key('queue:state');
+  }
+  get queueAdmittedAt(): string {
+    return this.key('queue:admitted');
+  }
+  get lotteryEntries(): string {
+    return this.key('lottery:entries');
+  }
+  get lotteryRanks(): string {
+    return this.key('lottery:ranks');
+  }
+  get lotteryState(): string {
+    return this.key('lottery:state');
   }
 }
 
@@ -104,6 +145,8 @@ export class RedisKeys {
   readonly deployment: string;
   /** Held while one process rebuilds every open sale after Redis lost its memory. */
   readonly rebuildLock: string;
+  /** Set of sale ids with a waiting room that buyers have joined: what the admission ticker moves on. */
+  readonly waitingRooms: string;
 
   constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
     if (!KEY_PREFIX_PATTERN.test(prefix)) throw new Error(`Invalid Redis key prefix "${prefix}"`);
@@ -111,6 +154,12 @@ export class RedisKeys {
     this.soldOutChannel = `${prefix}:stock`;
     this.deployment = `${prefix}:deployment`;
     this.rebuildLock = `${prefix}:rebuild-lock`;
+    this.waitingRooms = `${prefix}:waiting-rooms`;
+  }
+
+  /** The `n`th candidate for a master's copy of the deployment id (see `DeploymentGateway`). */
+  deploymentMarker(n: number): string {
+    return `${this.prefix}:deployment:{m${n}}`;
   }
 
   forSale(saleId: string): SaleKeys {

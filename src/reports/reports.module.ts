@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FcodesModule } from '../fcodes/fcodes.module';
-import { PaymentsModule } from '../payments/payments.module';
+import { PaymentsModule } from '../lifecycle/payments/payments.module';
 import { SalesModule } from '../sales/sales.module';
 import { SaleReportController } from './sale-report.controller';
 import { SaleReportRepository } from './sale-report.repository';

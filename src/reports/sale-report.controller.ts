@@ -1,15 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { OpsOnly } from '../auth/auth.decorators';
-import { SaleIdPipe } from '../sales/sale-id.pipe';
+import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { OpsApi } from '../auth/ops-api.decorator';
+import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
 import { SaleReportDto } from './dto/sale-report.dto';
 import { SaleReportService } from './sale-report.service';
 
-@ApiTags('sales (ops)')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FORBIDDEN: the token lacks the ops role' })
-@OpsOnly()
+@OpsApi()
 @Controller('api/admin/sales')
 export class SaleReportController {
   constructor(private readonly reports: SaleReportService) {}

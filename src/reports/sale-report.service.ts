@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { FcodesService } from '../fcodes/fcodes.service';
-import { PaymentLedger } from '../payments/payment-ledger.repository';
-import { salePhase } from '../sales/sale-phase';
+import { PaymentLedger } from '../lifecycle/payments/payment-ledger.repository';
+import { salePhase } from '../sales/sale-rules';
 import { SalesService } from '../sales/sales.service';
 import type { OrderCountsDto, ReportDifferenceDto, SaleReportDto } from './dto/sale-report.dto';
 import { ORDER_STATUSES, SaleReportRepository } from './sale-report.repository';

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, Api
 import { OpsOnly } from '../auth/auth.decorators';
 import { SellException } from '../common/errors/sell.exception';
 import { createValidationPipe } from '../common/validation';
-import { SaleIdPipe } from '../sales/sale-id.pipe';
+import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
 import { IMPORT_MAX_IDS, ImportReservationsDto } from './dto/import-reservations.dto';
 import { ImportResultDto } from './dto/reservation-response.dto';
 import { parseUserIdCsv } from './reservation-csv';

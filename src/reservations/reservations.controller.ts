@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResp
 import type { FastifyReply } from 'fastify';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/token.service';
-import { SaleIdPipe } from '../sales/sale-id.pipe';
+import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
 import { ReservationResponseDto } from './dto/reservation-response.dto';
 import { ReservationsService } from './reservations.service';
 

@@ -2,14 +2,13 @@ import { Module } from '@nestjs/common';
 import { SalesModule } from '../sales/sales.module';
 import { AdminReservationsController } from './admin-reservations.controller';
 import { ReservationsController } from './reservations.controller';
-import { ReservationsGateway } from './reservations.gateway';
-import { ReservationsRepository } from './reservations.repository';
 import { ReservationsService } from './reservations.service';
+import { ReservationsStoreModule } from './reservations-store.module';
 
 @Module({
-  imports: [SalesModule],
+  imports: [SalesModule, ReservationsStoreModule],
   controllers: [ReservationsController, AdminReservationsController],
-  providers: [ReservationsService, ReservationsRepository, ReservationsGateway],
+  providers: [ReservationsService],
   exports: [ReservationsService],
 })
 export class ReservationsModule {}

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { EntityManager, QueryRunner } from 'typeorm';
+import { EntityManager, MoreThan, QueryRunner } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
+import { keysetPages } from '../database/keyset-pages';
 import { ReservationEntity } from './reservation.entity';
 
 /** Ids per PostgreSQL statement: one array parameter, so only the statement's size bounds it. */
@@ -48,6 +49,15 @@ export class ReservationsRepository {
 
   count(saleId: string): Promise<number> {
     return this.database.manager.count(ReservationEntity, { where: { saleId } });
+  }
+
+  /** The sale's reservations in pages of `pageSize`, by user id. */
+  pagesOfSale(saleId: string, pageSize: number): AsyncGenerator<ReservationEntity[]> {
+    return keysetPages(
+      (after, take) => this.database.manager.find(ReservationEntity, { where: { saleId, userId: MoreThan(after) }, order: { userId: 'ASC' }, take }),
+      (reservation) => reservation.userId,
+      pageSize,
+    );
   }
 
   private async insertManyPostgres(runner: QueryRunner, saleId: string, userIds: string[], now: number): Promise<BulkInsertResult> {

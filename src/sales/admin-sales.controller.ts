@@ -1,21 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { OpsOnly } from '../auth/auth.decorators';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { OpsApi } from '../auth/ops-api.decorator';
 import { AdjustStockDto } from './dto/adjust-stock.dto';
 import { CreateSaleDto } from './dto/create-sale.dto';
 import { ListSalesQueryDto } from './dto/list-sales-query.dto';
 import { SalePageResponseDto, SaleResponseDto } from './dto/sale-response.dto';
 import { SaleStatsDto } from './dto/sale-stats.dto';
 import { UpdateSaleDto } from './dto/update-sale.dto';
-import { ObjectBodyPipe } from './object-body.pipe';
-import { SaleIdPipe } from './sale-id.pipe';
+import { ObjectBodyPipe } from '../common/pipes/object-body.pipe';
+import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
 import { SalesService } from './sales.service';
 
-@ApiTags('sales (ops)')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FORBIDDEN: the token lacks the ops role' })
-@OpsOnly()
+@OpsApi()
 @Controller('api/admin/sales')
 export class AdminSalesController {
   constructor(private readonly sales: SalesService) {}
@@ -58,7 +54,9 @@ export class AdminSalesController {
     summary: 'Change times, limits, name, description or price',
     description:
       'Any subset of the fields; the merged sale must satisfy the same time rules as a new one. Allowed only before fcodeOpensAt ' +
-      '(from then on buyers may be buying): 409 SALE_LOCKED after. sku, currency and stock are not editable here (400).',
+      '(from then on buyers may be buying): 409 SALE_LOCKED after. sku, currency and stock are not editable here (400). ' +
+      'A PATCH is written only if none of the sale\'s times (queueOpensAt and lotteryClosesAt included) changed since it was checked; ' +
+      'otherwise it is checked again against the sale as it is now, so concurrent PATCHes never combine into times neither checked.',
   })
   @ApiOkResponse({ type: SaleResponseDto })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED (also for an empty body: nothing to change)' })

@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { SaleListResponseDto, SaleResponseDto } from './dto/sale-response.dto';
-import { SaleIdPipe } from './sale-id.pipe';
+import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
 import { SalesService } from './sales.service';
 
 @ApiTags('sales')

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AdmissionMode } from '../admission/admission-mode';
 import { epochMs } from '../database/columns';
 
 @Entity('sales')
@@ -54,6 +55,46 @@ export class SaleEntity {
 
   @Column({ type: 'boolean', default: false })
   paused: boolean;
+
+  /** `open`, `queue` or `lottery` (src/admission/admission-mode.ts). */
+  @Column({ type: 'varchar', length: 16, default: 'open' })
+  admission: AdmissionMode;
+
+  /** When the waiting room opens; null: at `reservationClosesAt`. */
+  @Column({ name: 'queue_opens_at', type: 'bigint', nullable: true, transformer: epochMs })
+  queueOpensAt: number | null;
+
+  @Column({ name: 'admission_rate_per_second', type: 'integer', default: 1000 })
+  admissionRatePerSecond: number;
+
+  @Column({ name: 'admission_ttl_seconds', type: 'integer', default: 120 })
+  admissionTtlSeconds: number;
+
+  /** Places of the waiting room admitted from the front, as last recorded (Redis moves it on). */
+  @Column({ name: 'queue_admitted', type: 'integer', default: 0 })
+  queueAdmitted: number;
+
+  /** When lottery entries close; null: at `startsAt`. */
+  @Column({ name: 'lottery_closes_at', type: 'bigint', nullable: true, transformer: epochMs })
+  lotteryClosesAt: number | null;
+
+  @Column({ name: 'purchase_window_seconds', type: 'integer', default: 3600 })
+  purchaseWindowSeconds: number;
+
+  /** The lottery's secret seed (hex), kept from the commit and revealed at the draw. */
+  @Column({ name: 'lottery_seed', type: 'varchar', length: 64, nullable: true })
+  lotterySeed: string | null;
+
+  @Column({ name: 'lottery_seed_hash', type: 'varchar', length: 64, nullable: true })
+  lotterySeedHash: string | null;
+
+  /** When the draw started: from then on no entry is added. */
+  @Column({ name: 'lottery_drawn_at', type: 'bigint', nullable: true, transformer: epochMs })
+  lotteryDrawnAt: number | null;
+
+  /** The entries the draw ranked, once it is complete (null before): the lottery is drawn. */
+  @Column({ name: 'lottery_entry_count', type: 'integer', nullable: true })
+  lotteryEntryCount: number | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;

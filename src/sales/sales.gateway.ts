@@ -1,10 +1,85 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { runScript } from '../redis/lua-scripts';
-import { ORDER_WRITER_GROUP, RedisKeys } from '../redis/redis-keys';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { runScriptAtMostOnce } from '../redis/command-outcome';
+import { execPerNode, type RedisClient } from '../redis/redis-topology';
+import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 import type { SaleLiveNumbers } from './dto/sale-response.dto';
-import { COUNTER_FIELDS, type SaleCounters } from './sale-redis-state';
+import type { SaleEntity } from './sale.entity';
+
+/** The counters of a sale's `sale` hash (src/redis/redis-keys.ts), as numbers. */
+export interface SaleCounters {
+  general: number;
+  fcode: number;
+  generalRemaining: number;
+  fcodeRemaining: number;
+  unitsSold: number;
+  accepted: number;
+  pending_payment: number;
+  paid: number;
+  expired: number;
+  cancelled: number;
+  fcodesRedeemed: number;
+  stockVersion: number;
+}
+
+export const COUNTER_FIELDS: readonly (keyof SaleCounters)[] = [
+  'general',
+  'fcode',
+  'generalRemaining',
+  'fcodeRemaining',
+  'unitsSold',
+  'accepted',
+  'pending_payment',
+  'paid',
+  'expired',
+  'cancelled',
+  'fcodesRedeemed',
+  'stockVersion',
+];
+
+/** The counters of a sale that has sold nothing yet. */
+export function freshCounters(sale: Pick<SaleEntity, 'stock' | 'fcodeStock'>): SaleCounters {
+  return {
+    general: sale.stock,
+    fcode: sale.fcodeStock,
+    generalRemaining: sale.stock,
+    fcodeRemaining: sale.fcodeStock,
+    unitsSold: 0,
+    accepted: 0,
+    pending_payment: 0,
+    paid: 0,
+    expired: 0,
+    cancelled: 0,
+    fcodesRedeemed: 0,
+    stockVersion: 0,
+  };
+}
+
+/** The settings part of the `sale` hash: what the hot path reads, in the units the scripts expect. */
+export function settingsFields(sale: SaleEntity): Record<string, string | number> {
+  return {
+    startsAt: sale.startsAt,
+    endsAt: sale.endsAt,
+    fcodeOpensAt: sale.fcodeOpensAt,
+    reservationOpensAt: sale.reservationOpensAt,
+    reservationClosesAt: sale.reservationClosesAt,
+    paused: sale.paused ? 1 : 0,
+    reservationRequired: sale.reservationRequired ? 1 : 0,
+    perUserLimit: sale.perUserLimit,
+    priceCents: sale.priceCents,
+    currency: sale.currency,
+    paymentWindowMs: sale.paymentWindowSeconds * 1000,
+    admission: sale.admission,
+    admissionRatePerSecond: sale.admissionRatePerSecond,
+  };
+}
+
+/** Every field of the `sale` hash. */
+export function saleHashFields(sale: SaleEntity, counters: SaleCounters): Record<string, string | number> {
+  return { ...settingsFields(sale), ...counters };
+}
 
 export type StockPool = 'general' | 'fcode';
 
@@ -13,13 +88,6 @@ export type StockAdjustment =
   | { outcome: 'ADJUSTED'; applied: number; total: number; remaining: number; stockVersion: number }
   | { outcome: 'SALE_NOT_FOUND' }
   | { outcome: 'OVER_CAPACITY'; total: number };
-
-export interface OrderWriterBacklog {
-  /** Stream entries not yet acknowledged by the order writers' group. */
-  lag: number;
-  /** Entries the writer gave up on (`events:dead`). */
-  parked: number;
-}
 
 const LIVE_FIELDS = ['general', 'fcode', 'generalRemaining', 'fcodeRemaining', 'paused'] as const;
 
@@ -32,37 +100,53 @@ const toInteger = (value: string | null | undefined) => (value === null || value
 @Injectable()
 export class SalesGateway {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: RedisKeys,
   ) {}
 
-  /** Creates the `sale` hash if absent (init-sale.lua) and lists the sale in the index. True when created. */
+  /**
+   * Creates the `sale` hash if absent (init-sale.lua) and lists the sale in the index. True when created.
+   * The writes here and below are idempotent (a hash created only if absent, fields set to values, a change
+   * recorded under its id), so an unanswered one is sent again until Redis answers: the caller learns
+   * what happened, or gets OutcomeUnknownError after `REDIS_OUTCOME_PROBE_MS`.
+   */
   async initSale(saleId: string, fields: Record<string, string | number>): Promise<boolean> {
-    const created = await runScript<number>(this.redis, 'init-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat());
-    await this.redis.sadd(this.keys.salesIndex, saleId);
+    const created = await runScriptAtMostOnce<number>(this.redis, 'init-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat(), this.config.redisOutcomeProbeMs, `Creating sale ${saleId}`);
+    await this.index(saleId);
     return created === 1;
   }
 
-  /** Undoes `initSale` for a sale whose database row was never committed. */
+  /** Lists a sale in the index of sales (which the order writer and the sweeper read). */
+  async index(saleId: string): Promise<void> {
+    await this.redis.sadd(this.keys.salesIndex, saleId);
+  }
+
+  /**
+   * Undoes `initSale` for a sale whose database row was never committed. Two commands: the index and the
+   * sale's hash lie in different slots on a cluster.
+   */
   async removeSale(saleId: string): Promise<void> {
-    await this.redis.multi().del(this.keys.forSale(saleId).sale).srem(this.keys.salesIndex, saleId).exec();
+    await this.redis.del(this.keys.forSale(saleId).sale);
+    await this.redis.srem(this.keys.salesIndex, saleId);
   }
 
   async saleExists(saleId: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.forSale(saleId).sale)) === 1;
   }
 
-  /** The live numbers of each sale (one pipeline round trip); undefined where the sale has no Redis state. */
+  /** The live numbers of each sale (one pipeline round trip per master); undefined where the sale has no Redis state. */
   async liveNumbers(saleIds: string[]): Promise<(SaleLiveNumbers | undefined)[]> {
-    if (saleIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const saleId of saleIds) {
-      const keys = this.keys.forSale(saleId);
-      pipeline.hmget(keys.sale, ...LIVE_FIELDS);
-      pipeline.hlen(keys.reservations);
-    }
-    const replies = await pipeline.exec();
-    if (!replies) throw new Error('Redis pipeline was discarded');
+    const reads = saleIds.flatMap((saleId) => [
+      { keys: this.keys.forSale(saleId), read: 'sale' },
+      { keys: this.keys.forSale(saleId), read: 'reservations' },
+    ]);
+    const replies = await execPerNode(
+      this.redis,
+      reads,
+      ({ keys }) => keys.sale,
+      (pipeline, { keys, read }) => (read === 'sale' ? pipeline.hmget(keys.sale, ...LIVE_FIELDS) : pipeline.hlen(keys.reservations)),
+    );
     return saleIds.map((_saleId, index) => {
       const [hashError, values] = replies[index * 2];
       const [countError, reservations] = replies[index * 2 + 1];
@@ -91,13 +175,24 @@ export class SalesGateway {
   /** Sets settings fields of an existing `sale` hash (update-sale.lua). False when the sale has no hash. */
   async updateSettings(saleId: string, fields: Record<string, string | number>): Promise<boolean> {
     if (Object.keys(fields).length === 0) return this.saleExists(saleId);
-    const written = await runScript<number>(this.redis, 'update-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat());
+    const written = await runScriptAtMostOnce<number>(this.redis, 'update-sale', [this.keys.forSale(saleId).sale], Object.entries(fields).flat(), this.config.redisOutcomeProbeMs, `Changing sale ${saleId}`);
     return written === 1;
   }
 
-  /** Adds (or, negative, removes unsold) units of one pool atomically (adjust-stock.lua). */
-  async adjustStock(saleId: string, pool: StockPool, add: number, maxTotal: number): Promise<StockAdjustment> {
-    const reply = await runScript<[string, ...number[]]>(this.redis, 'adjust-stock', [this.keys.forSale(saleId).sale], [pool, add, maxTotal, saleId, this.keys.soldOutChannel]);
+  /**
+   * Adds (or, negative, removes unsold) units of one pool atomically (adjust-stock.lua). `adjustmentId`
+   * names this change: sent again, it is not applied again.
+   */
+  async adjustStock(saleId: string, pool: StockPool, add: number, maxTotal: number, adjustmentId: string): Promise<StockAdjustment> {
+    const keys = this.keys.forSale(saleId);
+    const reply = await runScriptAtMostOnce<[string, ...number[]]>(
+      this.redis,
+      'adjust-stock',
+      [keys.sale, keys.adjustment(adjustmentId)],
+      [pool, add, maxTotal, saleId, this.keys.soldOutChannel],
+      this.config.redisOutcomeProbeMs,
+      `Changing the stock of sale ${saleId}`,
+    );
     switch (reply[0]) {
       case 'ADJUSTED':
         return { outcome: 'ADJUSTED', applied: Number(reply[1]), total: Number(reply[2]), remaining: Number(reply[3]), stockVersion: Number(reply[4]) };
@@ -111,23 +206,22 @@ export class SalesGateway {
   }
 
   /**
-   * How far the order writers are behind on this sale's outbox: the group's `lag` (entries never
-   * delivered) plus `pending` (delivered, not acknowledged); the whole stream when no group exists yet.
+   * What is left in each pool of every indexed sale that has not ended (the `sellout_stock_remaining`
+   * gauge); undefined for a sale that ended or whose hash is missing or unreadable.
    */
-  async orderWriterBacklog(saleId: string): Promise<OrderWriterBacklog> {
-    const keys = this.keys.forSale(saleId);
-    const [length, parked] = await Promise.all([this.redis.xlen(keys.events), this.redis.xlen(keys.deadEvents)]);
-    if (length === 0) return { lag: 0, parked };
-    const groups = (await this.redis.xinfo('GROUPS', keys.events)) as unknown[][];
-    for (const group of groups) {
-      const info = new Map<string, unknown>();
-      for (let index = 0; index + 1 < group.length; index += 2) info.set(String(group[index]), group[index + 1]);
-      if (info.get('name') !== ORDER_WRITER_GROUP) continue;
-      const lag = info.get('lag');
-      const pending = Number(info.get('pending') ?? 0);
-      // Redis reports no lag when it cannot tell (after deletions); count the whole stream then.
-      return { lag: lag === null || lag === undefined ? length : Number(lag) + pending, parked };
-    }
-    return { lag: length, parked };
+  async stockRemaining(now: number): Promise<{ saleId: string; remaining?: { general: number; fcode: number } }[]> {
+    const saleIds = await this.redis.smembers(this.keys.salesIndex);
+    const replies = await execPerNode(
+      this.redis,
+      saleIds,
+      (saleId) => this.keys.forSale(saleId).sale,
+      (pipeline, saleId) => pipeline.hmget(this.keys.forSale(saleId).sale, 'generalRemaining', 'fcodeRemaining', 'endsAt'),
+    );
+    return saleIds.map((saleId, index) => {
+      const [error, values] = replies[index] ?? [];
+      const [general, fcode, endsAt] = (values as (string | null)[] | undefined) ?? [];
+      if (error || endsAt === null || endsAt === undefined || Number(endsAt) <= now) return { saleId };
+      return { saleId, remaining: { general: Number(general ?? 0), fcode: Number(fcode ?? 0) } };
+    });
   }
 }

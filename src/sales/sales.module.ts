@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
+import { FcodesStoreModule } from '../fcodes/fcodes-store.module';
+import { LiveRecordingModule } from '../live/live-recording.module';
+import { OrderWriterModule } from '../order-writer/order-writer.module';
+import { OrdersStoreModule } from '../orders/orders-store.module';
+import { ReservationsStoreModule } from '../reservations/reservations-store.module';
 import { AdminSalesController } from './admin-sales.controller';
 import { PublicSalesController } from './public-sales.controller';
-import { SaleRecordsRepository } from './sale-records.repository';
-import { SaleRebuildService } from './sale-rebuild.service';
-import { SaleRestoreGateway } from './sale-restore.gateway';
-import { SaleRestoreService } from './sale-restore.service';
-import { SalesGateway } from './sales.gateway';
-import { SalesRepository } from './sales.repository';
+import { SalesStoreModule } from './sales-store.module';
 import { SalesService } from './sales.service';
 
+/** Sales: CRUD, the public and admin views, and the stats (which count orders, F-codes, reservations and the writer's backlog). */
 @Module({
+  imports: [SalesStoreModule, OrdersStoreModule, FcodesStoreModule, ReservationsStoreModule, OrderWriterModule, LiveRecordingModule],
   controllers: [AdminSalesController, PublicSalesController],
-  providers: [SalesService, SalesRepository, SalesGateway, SaleRecordsRepository, SaleRestoreGateway, SaleRestoreService, SaleRebuildService],
-  exports: [SalesService, SaleRestoreService, SaleRebuildService],
+  providers: [SalesService],
+  exports: [SalesService],
 })
 export class SalesModule {}

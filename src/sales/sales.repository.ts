@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, EntityManager, In, MoreThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
-import type { SalePhase } from './sale-phase';
+import type { SalePhase } from './sale-rules';
 import { SaleEntity } from './sale.entity';
 
 /** A position in the archive's order (startsAt descending, then id descending). */
@@ -40,6 +40,9 @@ const PHASE_CONDITIONS: Record<SalePhase, string> = {
 };
 
 /** The `sales` table. Writes take the caller's transaction manager (see DatabaseService.transaction). */
+/** Stands for an unset (null) time in comparisons: no sale time is negative. */
+const UNSET_TIME = -1;
+
 @Injectable()
 export class SalesRepository {
   constructor(private readonly database: DatabaseService) {}
@@ -59,9 +62,27 @@ export class SalesRepository {
     return new Set(rows.map((row) => row.id));
   }
 
+  /** The end and payment window of every sale ending after `after` (the rest of each row is left unread). */
+  findEndingAfter(after: number): Promise<Pick<SaleEntity, 'id' | 'endsAt' | 'paymentWindowSeconds'>[]> {
+    return this.database.manager.find(SaleEntity, { select: { id: true, endsAt: true, paymentWindowSeconds: true }, where: { endsAt: MoreThan(after) } });
+  }
+
   /** Sales whose `endsAt` is after `now`, soonest start first. */
   findNotEnded(now: number): Promise<SaleEntity[]> {
     return this.database.manager.find(SaleEntity, { where: { endsAt: MoreThan(now) }, order: { startsAt: 'ASC', id: 'ASC' } });
+  }
+
+  /**
+   * Sales whose orders may still change at `at`: not ended, or ended with their payment window (which
+   * follows `endsAt`) still open. Soonest start first.
+   */
+  findPaymentWindowOpenAt(at: number): Promise<SaleEntity[]> {
+    return this.database.manager
+      .createQueryBuilder(SaleEntity, 'sale')
+      .where('sale.ends_at + sale.payment_window_seconds * 1000 > :at', { at })
+      .orderBy('sale.starts_at', 'ASC')
+      .addOrderBy('sale.id', 'ASC')
+      .getMany();
   }
 
   /**
@@ -85,12 +106,16 @@ export class SalesRepository {
   }
 
   /**
-   * Changes a sale's settings, conditional on its five times still being those the caller validated
-   * against, so that two concurrent PATCHes can never combine into an order of times neither of them
+   * Changes a sale's settings, conditional on its times still being those the caller validated against
+   * (the five windows, and when the waiting room opens and lottery entries close, which must not pass the
+   * start), so that two concurrent PATCHes can never combine into an order of times neither of them
    * checked (stock changes and pauses do not touch the times, so they never make a PATCH retry).
    * Returns whether the row changed.
    */
   async updateIfTimesUnchanged(manager: EntityManager, expected: SaleEntity, changes: Partial<SaleEntity>): Promise<boolean> {
+    // The two admission times are null while they follow the sale's own; -1 (no epoch time) stands for
+    // null, so one comparison works on both databases.
+    const admissionTimes = { queueOpensAt: expected.queueOpensAt ?? UNSET_TIME, lotteryClosesAt: expected.lotteryClosesAt ?? UNSET_TIME, unset: UNSET_TIME };
     const result = await manager
       .createQueryBuilder()
       .update(SaleEntity)
@@ -98,6 +123,7 @@ export class SalesRepository {
       .where('id = :id', { id: expected.id })
       .andWhere('reservation_opens_at = :reservationOpensAt AND reservation_closes_at = :reservationClosesAt', expected)
       .andWhere('fcode_opens_at = :fcodeOpensAt AND starts_at = :startsAt AND ends_at = :endsAt', expected)
+      .andWhere('COALESCE(queue_opens_at, :unset) = :queueOpensAt AND COALESCE(lottery_closes_at, :unset) = :lotteryClosesAt', admissionTimes)
       .execute();
     return (result.affected ?? 0) > 0;
   }

@@ -1,21 +1,27 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
+import { isInfrastructureError } from '../common/errors/infrastructure-error';
+import { isAmbiguousRedisFailure } from '../redis/command-outcome';
+import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN, newSaleId } from '../common/ids';
+import { SaleChangeNotifier } from '../live/sale-change-notifier';
 import { DatabaseService } from '../database/database.service';
-import type { CreateSaleDto } from './dto/create-sale.dto';
+import { FcodeRepository } from '../fcodes/fcode.repository';
+import { OrderWriterGateway } from '../order-writer/order-writer.gateway';
+import { OrdersRepository } from '../orders/orders.repository';
+import { ReservationsRepository } from '../reservations/reservations.repository';
+import { type CreateSaleDto, settingsFromCreate } from './dto/create-sale.dto';
 import type { ListSalesQueryDto } from './dto/list-sales-query.dto';
 import { type SaleLiveNumbers, type SalePageResponseDto, type SaleResponseDto, toSaleResponse } from './dto/sale-response.dto';
 import type { SaleStatsDto } from './dto/sale-stats.dto';
 import type { UpdateSaleDto } from './dto/update-sale.dto';
 import { epochOf } from './dto/validators';
-import { type SalePhase, salePhase } from './sale-phase';
-import { SaleRecordsRepository } from './sale-records.repository';
-import { freshCounters, saleHashFields, settingsFields } from './sale-redis-state';
-import { saleRuleViolations, settingsFromCreate, timeRuleViolations } from './sale-rules';
+import { type SalePhase, salePhase, saleRuleViolations, timeRuleViolations } from './sale-rules';
 import { SaleEntity } from './sale.entity';
-import { SalesGateway, type StockAdjustment, type StockPool } from './sales.gateway';
+import { freshCounters, saleHashFields, SalesGateway, settingsFields, type StockAdjustment, type StockPool } from './sales.gateway';
 import { type SaleArchivePosition, SalesRepository } from './sales.repository';
 
 /** Sales per page of the admin list when the caller names no limit. */
@@ -27,8 +33,19 @@ const UPDATE_ATTEMPTS = 5;
 /** The database's integer column bounds each pool's total. */
 const POOL_TOTAL_MAX = 2_147_483_647;
 
-const UPDATABLE_TIMES = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt'] as const;
-const UPDATABLE_VALUES = ['name', 'description', 'priceCents', 'perUserLimit', 'reservationRequired', 'paymentWindowSeconds'] as const;
+const UPDATABLE_TIMES = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt', 'queueOpensAt', 'lotteryClosesAt'] as const;
+const UPDATABLE_VALUES = [
+  'name',
+  'description',
+  'priceCents',
+  'perUserLimit',
+  'reservationRequired',
+  'paymentWindowSeconds',
+  'admission',
+  'admissionRatePerSecond',
+  'admissionTtlSeconds',
+  'purchaseWindowSeconds',
+] as const;
 
 /**
  * Sales: creation, the public and admin views, and the lookup other features use (`getSale`). The
@@ -44,8 +61,12 @@ export class SalesService {
     private readonly database: DatabaseService,
     private readonly sales: SalesRepository,
     private readonly gateway: SalesGateway,
-    private readonly records: SaleRecordsRepository,
+    private readonly orders: OrdersRepository,
+    private readonly fcodes: FcodeRepository,
+    private readonly reservations: ReservationsRepository,
+    private readonly orderWriter: OrderWriterGateway,
     private readonly clock: Clock,
+    private readonly changes: SaleChangeNotifier,
   ) {}
 
   /** The sale's row, read now from the database; 404 SALE_NOT_FOUND when there is none. */
@@ -71,10 +92,11 @@ export class SalesService {
         redisWritten = true;
       });
     } catch (error) {
-      if (redisWritten) await this.compensateCreate(sale.id);
+      // The id is new and was never answered to anyone: its Redis state, if any was written, goes again.
+      if (mayHaveWritten(redisWritten, error)) await this.compensate(sale.id, 'creation', () => this.gateway.removeSale(sale.id));
       throw error;
     }
-    return this.render(sale);
+    return this.renderCommitted(sale);
   }
 
   /** The `Sale` JSON of a row, with its live numbers from Redis (for other features too). */
@@ -168,11 +190,11 @@ export class SalesService {
         });
         if (!written) continue;
       } catch (error) {
-        if (redisWritten) await this.compensate(saleId, 'settings', () => this.gateway.updateSettings(saleId, previousFields));
+        if (mayHaveWritten(redisWritten, error)) await this.undoOrOwnUp(error, saleId, 'settings', () => this.gateway.updateSettings(saleId, previousFields));
         throw error;
       }
       this.forget(saleId);
-      return this.render(updated);
+      return this.renderCommitted(updated);
     }
     throw new SellException(ErrorCode.Unavailable, `Sale ${saleId} is being changed by others at the same time; nothing was changed, please retry`);
   }
@@ -189,11 +211,11 @@ export class SalesService {
         redisWritten = true;
       });
     } catch (error) {
-      if (redisWritten) await this.compensate(saleId, 'pause flag', () => this.gateway.updateSettings(saleId, { paused: sale.paused ? 1 : 0 }));
+      if (mayHaveWritten(redisWritten, error)) await this.undoOrOwnUp(error, saleId, 'pause flag', () => this.gateway.updateSettings(saleId, { paused: sale.paused ? 1 : 0 }));
       throw error;
     }
     this.forget(saleId);
-    return this.render(Object.assign(new SaleEntity(), sale, { paused, updatedAt: now }));
+    return this.renderCommitted(Object.assign(new SaleEntity(), sale, { paused, updatedAt: now }));
   }
 
   /**
@@ -208,7 +230,7 @@ export class SalesService {
     let adjustment: StockAdjustment | undefined;
     try {
       await this.database.transaction(async (manager) => {
-        adjustment = await this.gateway.adjustStock(saleId, pool, add, POOL_TOTAL_MAX);
+        adjustment = await this.gateway.adjustStock(saleId, pool, add, POOL_TOTAL_MAX, randomUUID());
         if (adjustment.outcome === 'SALE_NOT_FOUND') throw missingRedisState(saleId);
         if (adjustment.outcome === 'OVER_CAPACITY') {
           throw SellException.validation([{ field: 'add', message: `the ${pool} pool holds ${adjustment.total} units in total and may not exceed ${POOL_TOTAL_MAX}` }]);
@@ -216,12 +238,14 @@ export class SalesService {
         if (adjustment.applied !== 0) await this.sales.addToPool(manager, saleId, pool, adjustment.applied, now);
       });
     } catch (error) {
+      // Unanswered after every resend (OutcomeUnknownError): Redis may have made the change, by an amount
+      // nobody knows, so there is nothing to undo and the answer says so.
       const applied = adjustment?.outcome === 'ADJUSTED' ? adjustment.applied : 0;
-      if (applied !== 0) await this.compensate(saleId, 'stock change', () => this.undoStockChange(saleId, pool, applied));
+      if (applied !== 0) await this.undoOrOwnUp(error, saleId, 'stock change', () => this.undoStockChange(saleId, pool, applied));
       throw error;
     }
     this.forget(saleId);
-    return this.render(sale);
+    return this.renderCommitted(sale);
   }
 
   /** `GET /api/admin/sales/:saleId/stats`. */
@@ -237,9 +261,9 @@ export class SalesService {
     const [counters, [live], backlog, persisted, issued] = await Promise.all([
       this.gateway.counters(saleId),
       this.gateway.liveNumbers([saleId]),
-      this.gateway.orderWriterBacklog(saleId),
-      this.records.countOrders(saleId),
-      this.records.countFcodes(saleId),
+      this.orderWriter.backlog(saleId),
+      this.orders.countBySale(saleId),
+      this.fcodes.countBySale(saleId),
     ]);
     if (!counters || !live) return undefined;
     const now = this.clock.now();
@@ -257,9 +281,13 @@ export class SalesService {
     };
   }
 
-  /** Forget a cached row after this process changed it (other processes see the change within a second). */
+  /**
+   * Forget a cached row after this process changed it (other processes see the change within a second),
+   * and tell the live-update streams of every process.
+   */
   protected forget(saleId: string): void {
     this.rowCache.delete(saleId);
+    this.changes.saleChanged(saleId);
   }
 
   /**
@@ -282,7 +310,7 @@ export class SalesService {
    * written back: only the restore creates a sale's Redis state.
    */
   private async liveNumbersWithoutRedisState(sale: SaleEntity): Promise<SaleLiveNumbers> {
-    const [totals, reservations] = await Promise.all([this.records.orderTotals(sale.id), this.records.countReservations(sale.id)]);
+    const [totals, reservations] = await Promise.all([this.orders.orderTotals(sale.id), this.reservations.count(sale.id)]);
     return {
       general: sale.stock,
       fcode: sale.fcodeStock,
@@ -298,25 +326,63 @@ export class SalesService {
   }
 
   private async undoStockChange(saleId: string, pool: StockPool, applied: number): Promise<void> {
-    const undo = await this.gateway.adjustStock(saleId, pool, -applied, POOL_TOTAL_MAX);
+    const undo = await this.gateway.adjustStock(saleId, pool, -applied, POOL_TOTAL_MAX, randomUUID());
     if (undo.outcome === 'ADJUSTED' && undo.applied !== -applied) {
       // Added units were sold before the undo ran: Redis now holds more than the row says.
       this.logger.error({ saleId, pool, applied, undone: -undo.applied }, 'A stock change could only be partly undone; the sale row total differs from Redis');
     }
   }
 
-  private async compensateCreate(saleId: string): Promise<void> {
-    await this.compensate(saleId, 'creation', () => this.gateway.removeSale(saleId));
-  }
-
-  /** Undoes a Redis change whose database transaction did not commit; a failure here is logged loudly. */
-  private async compensate(saleId: string, what: string, undo: () => Promise<unknown>): Promise<void> {
+  /**
+   * Undoes a Redis change whose database transaction did not commit; a failure here is logged loudly.
+   * True when undone (or when there was nothing to undo).
+   */
+  private async compensate(saleId: string, what: string, undo: () => Promise<unknown>): Promise<boolean> {
     try {
       await undo();
+      return true;
     } catch (error) {
       this.logger.error({ err: error, saleId }, `Could not undo the Redis side of a sale ${what} whose database write did not commit`);
+      return false;
     }
   }
+
+  /**
+   * After a change that did not commit: undoes its Redis side, so that `503 UNAVAILABLE` ("nothing
+   * changed") is true. When the undo fails too, Redis may keep the change, and the answer must say that:
+   * throws OutcomeUnknownError. Returns (for the caller to rethrow its error) only when the undo worked.
+   */
+  private async undoOrOwnUp(error: unknown, saleId: string, what: string, undo: () => Promise<unknown>): Promise<void> {
+    if (await this.compensate(saleId, what, undo)) {
+      if (error instanceof OutcomeUnknownError) throw new SellException(ErrorCode.Unavailable, `The ${what} of sale ${saleId} could not be written; nothing was changed, please retry`);
+      return;
+    }
+    throw error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError(`The ${what} of sale ${saleId}`, error);
+  }
+
+  /**
+   * The answer to a change that committed: its live numbers from Redis, or, when Redis cannot be read just
+   * now, from the database (as for a sale with no Redis state). The change happened; a 503 would deny it.
+   */
+  private async renderCommitted(sale: SaleEntity): Promise<SaleResponseDto> {
+    try {
+      return await this.render(sale);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      this.logger.warn({ err: error, saleId: sale.id }, 'Answering a committed sale change with numbers from the database: Redis could not be read');
+      return toSaleResponse(sale, await this.liveNumbersWithoutRedisState(sale), this.clock.now());
+    }
+  }
+}
+
+/**
+ * Whether a failed sale change may have left its Redis write behind: it was answered (and the database
+ * then failed), or it went unanswered. A write refused before it was sent, or one the script declined,
+ * changed nothing and needs no undo (whose own failure would otherwise turn a true "nothing changed"
+ * into OUTCOME_UNKNOWN).
+ */
+function mayHaveWritten(redisWritten: boolean, error: unknown): boolean {
+  return redisWritten || error instanceof OutcomeUnknownError || isAmbiguousRedisFailure(error);
 }
 
 /** The archive's cursor: the last sale's position, opaque to clients (base64url of JSON). */
@@ -347,7 +413,16 @@ function missingRedisState(saleId: string): SellException {
 
 /** The `sale` hash fields behind the request's fields (name and description live only in the row). */
 function namedHashFields(request: UpdateSaleDto): string[] {
-  const hashFieldOf: Partial<Record<keyof UpdateSaleDto, string>> = { paymentWindowSeconds: 'paymentWindowMs', name: undefined, description: undefined };
+  const hashFieldOf: Partial<Record<keyof UpdateSaleDto, string>> = {
+    paymentWindowSeconds: 'paymentWindowMs',
+    name: undefined,
+    description: undefined,
+    // Read by the admission service from the row, never by a script.
+    queueOpensAt: undefined,
+    lotteryClosesAt: undefined,
+    admissionTtlSeconds: undefined,
+    purchaseWindowSeconds: undefined,
+  };
   return Object.entries(request)
     .filter(([, value]) => value !== undefined)
     .map(([field]) => (field in hashFieldOf ? hashFieldOf[field as keyof UpdateSaleDto] : field))

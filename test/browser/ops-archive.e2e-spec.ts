@@ -3,38 +3,16 @@ import type { Page } from 'playwright-core';
 import { OrderEntity } from '../../src/orders/order.entity';
 import { waitForOrderWriter } from '../support/invariants';
 import { uniqueId } from '../support/test-app';
-import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
+import { describeInBrowser, eventually, layoutReport, openPage, RunningClock, screenshot } from '../support/browser';
+import { browserSuite, createSaleAsOps, signInAsOps } from '../support/browser-suite';
 
 const MINUTE = 60_000;
 
 describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sale report, the details form and big imports', () => {
   const clock = new RunningClock();
-  let server: WebTestServer;
-  let browser: BrowserSession;
+  const suite = browserSuite(clock);
 
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    server = await startWebServer({ clock });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function signInAsOps(page: Page): Promise<void> {
-    await page.getByRole('textbox', { name: 'Sign in as ops' }).fill('ops-anna');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('signed-in').getByText('ops-anna').waitFor();
-  }
-
-  async function createSale(overrides: Record<string, unknown>): Promise<any> {
-    const response = await server.app.request('POST', '/api/admin/sales', {
-      token: server.app.opsToken(),
-      body: { sku: uniqueId('sku-'), name: 'Mi 3', priceCents: 199900, stock: 10, startsAt: new Date(clock.now() + 10 * MINUTE).toISOString(), ...overrides },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const createSale = (overrides: Record<string, unknown>) => createSaleAsOps(suite, clock, overrides);
 
   const rowNames = (page: Page) => page.getByTestId('sale-archive').locator('tbody tr td:first-child').allTextContents();
 
@@ -47,7 +25,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       }
       clock.advance(3 * MINUTE);
 
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops`);
       await signInAsOps(page);
       await page.getByLabel('Search SKU or name').fill(tag.toUpperCase());
       await page.getByRole('button', { name: 'Search' }).click();
@@ -96,7 +74,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
   describe('when ops work with F-codes of a sale', () => {
     it('lists the batches after a reload with redeemed, void and expired counts, downloads one batch or every code, and voids a code', async () => {
       const sale = await createSale({ name: `Codes ${uniqueId('fc')}`, fcodeStock: 5 });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       await page.getByRole('heading', { name: sale.name }).waitFor();
       await page.getByText('No F-codes issued for this sale yet.').waitFor();
@@ -105,7 +83,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       await page.getByRole('button', { name: 'Issue codes' }).click();
       await page.getByTestId('fcode-batch').getByText('Issued 3 codes').waitFor();
       await page.getByTestId('fcode-batches').locator('tbody tr').first().waitFor();
-      const issued = await server.app.request('POST', `/api/admin/sales/${sale.id}/fcodes`, { token: server.app.opsToken(), body: { userIds: ['fc-anna', 'fc-ben'] } });
+      const issued = await suite.server.app.request('POST', `/api/admin/sales/${sale.id}/fcodes`, { token: suite.server.app.opsToken(), body: { userIds: ['fc-anna', 'fc-ben'] } });
       expect(issued.status).toBe(201);
 
       await page.reload();
@@ -116,7 +94,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
 
       // One code redeemed, one voided from the console.
       clock.advance(10 * MINUTE);
-      const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token('fc-anna'), body: { fcode: issued.body.codes[0] } });
+      const bought = await suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token('fc-anna'), body: { fcode: issued.body.codes[0] } });
       expect(bought.status).toBe(201);
       await page.getByLabel('F-code', { exact: true }).fill(issued.body.codes[1].toLowerCase());
       await page.getByRole('button', { name: 'Void code' }).click();
@@ -124,7 +102,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       await page.getByTestId('void-result').getByText(issued.body.codes[1]).waitFor();
       await eventually(async () => ((await rows.first().getByTestId('batch-void').textContent()) === '1' ? true : undefined), 10000, 'the void count');
       expect(await rows.first().getByTestId('batch-redeemed').textContent()).toBe('1');
-      const voided = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token('fc-ben'), body: { fcode: issued.body.codes[1] } });
+      const voided = await suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token('fc-ben'), body: { fcode: issued.body.codes[1] } });
       expect(voided.body.code).toBe('FCODE_INVALID');
 
       // A typo is told apart from an unknown code.
@@ -159,16 +137,16 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       clock.advance(2000);
       const orderIds: string[] = [];
       for (const buyer of ['rp-anna', 'rp-ben', 'rp-cleo']) {
-        const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token(buyer), body: {} });
+        const bought = await suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token(buyer), body: {} });
         expect(bought.status).toBe(201);
         orderIds.push(bought.body.id);
       }
-      await waitForOrderWriter(server.app, sale.id);
-      expect((await server.app.request('POST', `/api/orders/${orderIds[0]}/pay`, { token: server.app.token('rp-anna'), body: { method: 'test-card' } })).status).toBe(200);
-      expect((await server.app.request('POST', `/api/orders/${orderIds[1]}/cancel`, { token: server.app.token('rp-ben') })).status).toBe(200);
-      await waitForOrderWriter(server.app, sale.id);
+      await waitForOrderWriter(suite.server.app, sale.id);
+      expect((await suite.server.app.request('POST', `/api/orders/${orderIds[0]}/pay`, { token: suite.server.app.token('rp-anna'), body: { method: 'test-card' } })).status).toBe(200);
+      expect((await suite.server.app.request('POST', `/api/orders/${orderIds[1]}/cancel`, { token: suite.server.app.token('rp-ben') })).status).toBe(200);
+      await waitForOrderWriter(suite.server.app, sale.id);
 
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       await page.getByRole('link', { name: 'End-of-sale report' }).click();
       await page.getByRole('heading', { name: `End-of-sale report: ${sale.name}` }).waitFor();
@@ -183,7 +161,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       expect(await page.getByRole('button', { name: 'Print' }).isVisible()).toBe(false);
       await page.emulateMedia({ media: 'screen' });
 
-      await server.app.database.manager.delete(OrderEntity, { id: orderIds[2] });
+      await suite.server.app.database.manager.delete(OrderEntity, { id: orderIds[2] });
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.getByTestId('report-verdict').getByText(/differences? found/).waitFor();
       const differences = await page.getByTestId('report-differences').textContent();
@@ -205,7 +183,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
   describe('when ops change the stock of a sale', () => {
     it('shows the new totals in the details form at once, without a reload', async () => {
       const sale = await createSale({ name: `Stock ${uniqueId('st')}`, stock: 10 });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       const details = page.getByTestId('edit-sale-form');
       await details.getByLabel('Name').fill('Edited but not saved');
@@ -235,9 +213,9 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       const sale = await createSale({ name: `Import ${uniqueId('im')}` });
       const prefix = uniqueId('imp');
       // One id of the last part is already reserved: it must come back as a duplicate.
-      expect((await server.app.request('POST', `/api/admin/sales/${sale.id}/reservations/import`, { token: server.app.opsToken(), body: { userIds: [`${prefix}-${IDS - 1}`] } })).status).toBe(200);
+      expect((await suite.server.app.request('POST', `/api/admin/sales/${sale.id}/reservations/import`, { token: suite.server.app.opsToken(), body: { userIds: [`${prefix}-${IDS - 1}`] } })).status).toBe(200);
       const csv = ['userId', ...Array.from({ length: IDS }, (_, index) => `${prefix}-${index}`)].join('\n');
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
 
       // The second part fails once, as a dropped connection would.
@@ -251,7 +229,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       await page.getByRole('button', { name: 'Import' }).click();
       await page.getByRole('button', { name: 'Retry from part 2 of 3' }).waitFor();
       expect(await page.getByTestId('import-progress').textContent()).toContain('100,000 of 250,001 ids sent');
-      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_001);
+      expect((await suite.server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_001);
       await screenshot(page, 'ops-import-failed-part');
 
       await page.getByRole('button', { name: 'Retry from part 2 of 3' }).click();
@@ -260,7 +238,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       expect(await result.textContent()).toContain('Imported 250,000 reservations; 1 already existed.');
       expect(calls).toBe(4);
       expect(await page.getByTestId('import-progress').locator('progress').getAttribute('value')).toBe(String(IDS));
-      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(IDS);
+      expect((await suite.server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(IDS);
       await screenshot(page, 'ops-import-done');
       expect(errors).toEqual([]);
       await page.close();
@@ -270,7 +248,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       const sale = await createSale({ name: `Import ${uniqueId('im')}` });
       const prefix = uniqueId('imc');
       const csv = Array.from({ length: IDS }, (_, index) => `${prefix}-${index}`).join('\n');
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       let releaseFirst: () => void = () => undefined;
       const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
@@ -286,7 +264,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       releaseFirst();
       await page.getByTestId('import-stopped').getByText('Cancelled before part 2 of 3').waitFor();
       expect(calls).toBe(1);
-      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_000);
+      expect((await suite.server.app.request('GET', `/api/sales/${sale.id}`)).body.reservations).toBe(100_000);
       await screenshot(page, 'ops-import-cancelled');
 
       await page.getByRole('button', { name: 'Resume' }).click();
@@ -298,7 +276,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
 
     it('names bad lines by their line number and sends nothing', async () => {
       const sale = await createSale({ name: `Import ${uniqueId('im')}` });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       let calls = 0;
       await page.route('**/reservations/import', async (route) => {
@@ -317,7 +295,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
   describe('when ops issue more F-codes than one call may', () => {
     it('issues them as several batches with a progress bar, and a failed batch can be retried', async () => {
       const sale = await createSale({ name: `Many codes ${uniqueId('mc')}`, fcodeStock: 5 });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       let calls = 0;
       await page.route('**/fcodes', async (route) => {
@@ -338,7 +316,7 @@ describeInBrowser('Ops console: the sales archive, F-code batches, the end-of-sa
       await page.getByTestId('issue-result').getByText('Issued 100,002 codes in 2 batches.').waitFor({ timeout: 60000 });
       const rows = page.getByTestId('fcode-batches').locator('tbody tr');
       await eventually(async () => ((await rows.count()) === 2 ? true : undefined), 15000, 'both batches listed');
-      const summary = await server.app.request('GET', `/api/admin/sales/${sale.id}/fcodes/summary`, { token: server.app.opsToken() });
+      const summary = await suite.server.app.request('GET', `/api/admin/sales/${sale.id}/fcodes/summary`, { token: suite.server.app.opsToken() });
       expect(summary.body.issued).toBe(100_002);
       expect(calls).toBe(3);
       await screenshot(page, 'ops-issue-many');

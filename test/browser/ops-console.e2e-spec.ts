@@ -1,52 +1,31 @@
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
+import { newSaleId } from '../../src/common/ids';
 import { uniqueId } from '../support/test-app';
-import { BrowserSession, describeInBrowser, eventually, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
+import { describeInBrowser, eventually, layoutReport, openPage, RunningClock, screenshot } from '../support/browser';
+import { browserSuite, createSaleAsOps, signInAsOps, statsAsOps } from '../support/browser-suite';
 
 const MINUTE = 60_000;
 
 /** `datetime-local` text for an instant; the browser runs in UTC (see launchBrowser). */
+/**
+ * A time as a datetime-local field holds it (the browser runs in UTC here): the browser leaves out
+ * seconds that are zero, so a field set to 15:31:00 reads back as 15:31.
+ */
 function localInput(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 19);
+  const text = new Date(epochMs).toISOString().slice(0, 19);
+  return text.endsWith(':00') ? text.slice(0, 16) : text;
 }
 
 describeInBrowser('Ops console in a browser', () => {
   const clock = new RunningClock();
-  let server: WebTestServer;
-  let browser: BrowserSession;
+  const suite = browserSuite(clock);
 
-  beforeAll(async () => {
-    // Chromium first: without it the suite fails fast with the install hint.
-    browser = await launchBrowser();
-    server = await startWebServer({ clock });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function signInAsOps(page: Page): Promise<void> {
-    await page.getByRole('textbox', { name: 'Sign in as ops' }).fill('ops-anna');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('signed-in').getByText('ops-anna').waitFor();
-  }
-
-  async function createSale(overrides: Record<string, unknown>): Promise<any> {
-    const response = await server.app.request('POST', '/api/admin/sales', {
-      token: server.app.opsToken(),
-      body: { sku: uniqueId('sku-'), name: 'Mi 3', priceCents: 199900, stock: 10, startsAt: new Date(clock.now() + 10 * MINUTE).toISOString(), ...overrides },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
-
-  async function stats(saleId: string): Promise<any> {
-    return (await server.app.request('GET', `/api/admin/sales/${saleId}/stats`, { token: server.app.opsToken() })).body;
-  }
+  const createSale = (overrides: Record<string, unknown>) => createSaleAsOps(suite, clock, overrides);
+  const stats = (saleId: string) => statsAsOps(suite, saleId);
 
   describe('when ops create a sale and issue F-codes', () => {
     it('checks the form as the API does, shows the server’s refusals by field, and downloads the codes as CSV', async () => {
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops`);
       await signInAsOps(page);
       const form = page.getByTestId('create-sale-form');
       const creates: string[] = [];
@@ -102,7 +81,7 @@ describeInBrowser('Ops console in a browser', () => {
       await page.waitForURL(/\/ops\/sales\/s_/);
       await page.getByRole('heading', { name: 'Mi 3 (browser)' }).waitFor();
       const saleId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() as string);
-      const created = await server.app.request('GET', `/api/admin/sales/${saleId}`, { token: server.app.opsToken() });
+      const created = await suite.server.app.request('GET', `/api/admin/sales/${saleId}`, { token: suite.server.app.opsToken() });
       expect(created.body).toMatchObject({ sku, name: 'Mi 3 (browser)', priceCents: 199900, stock: 100, fcodeStock: 5, startsAt: new Date(startsAt).toISOString().replace(/\.\d{3}Z$/, '.000Z') });
 
       await page.getByLabel('How many codes').fill('5');
@@ -134,7 +113,7 @@ describeInBrowser('Ops console in a browser', () => {
   describe('when ops manage a sale before and after it locks', () => {
     it('edits, changes stock, pauses and resumes, imports reservations, then locks the details at the F-code window', async () => {
       const sale = await createSale({ name: 'Mi 3 manage', fcodeOpensAt: new Date(clock.now() + 5 * MINUTE).toISOString() });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       await page.getByRole('heading', { name: 'Mi 3 manage' }).waitFor();
 
@@ -143,7 +122,7 @@ describeInBrowser('Ops console in a browser', () => {
       await edit.getByLabel('Limit per buyer').fill('2');
       await edit.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('heading', { name: 'Mi 3 manage (grey)' }).waitFor();
-      const edited = await server.app.request('GET', `/api/admin/sales/${sale.id}`, { token: server.app.opsToken() });
+      const edited = await suite.server.app.request('GET', `/api/admin/sales/${sale.id}`, { token: suite.server.app.opsToken() });
       expect(edited.body).toMatchObject({ name: 'Mi 3 manage (grey)', perUserLimit: 2 });
 
       await page.getByLabel('Units to add or remove').fill('5');
@@ -154,10 +133,10 @@ describeInBrowser('Ops console in a browser', () => {
 
       await page.getByTestId('pause-toggle').click();
       await page.getByTestId('phase').getByText('Paused').waitFor();
-      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.paused).toBe(true);
+      expect((await suite.server.app.request('GET', `/api/sales/${sale.id}`)).body.paused).toBe(true);
       await page.getByRole('button', { name: 'Resume the sale' }).click();
       await page.getByRole('button', { name: 'Pause the sale' }).waitFor();
-      expect((await server.app.request('GET', `/api/sales/${sale.id}`)).body.paused).toBe(false);
+      expect((await suite.server.app.request('GET', `/api/sales/${sale.id}`)).body.paused).toBe(false);
 
       const file = { name: 'reservations.csv', mimeType: 'text/csv', buffer: Buffer.from('ana\nbo\ncy\n') };
       await page.getByLabel('CSV file (one user id per line)').setInputFiles(file);
@@ -172,9 +151,47 @@ describeInBrowser('Ops console in a browser', () => {
       clock.advance(5 * MINUTE);
       await page.getByTestId('locked').waitFor({ timeout: 10000 });
       expect(await page.getByTestId('edit-sale-form').getByLabel('Name').isDisabled()).toBe(true);
-      const late = await server.app.request('PATCH', `/api/admin/sales/${sale.id}`, { token: server.app.opsToken(), body: { name: 'too late' } });
+      const late = await suite.server.app.request('PATCH', `/api/admin/sales/${sale.id}`, { token: suite.server.app.opsToken(), body: { name: 'too late' } });
       expect(late.body.code).toBe('SALE_LOCKED');
       await screenshot(page, 'ops-locked');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when ops set when the waiting room opens and when lottery entries close', () => {
+    it('shows each time with its admission mode and saves it', async () => {
+      // A whole minute, every run: the form's time inputs then read back without seconds (see localInput),
+      // which once failed only in the runs that happened to start on one.
+      const startsAt = Math.floor(clock.now() / MINUTE) * MINUTE + 60 * MINUTE;
+      const sale = await createSale({ name: 'Mi 3 draw', admission: 'lottery', startsAt: new Date(startsAt).toISOString() });
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
+      await signInAsOps(page);
+      await page.getByRole('heading', { name: 'Mi 3 draw' }).waitFor();
+      const edit = page.getByTestId('edit-sale-form');
+      const closes = edit.getByLabel('Lottery entries close (optional, your local time)');
+      // Unset, entries close at the start, and the form shows that.
+      expect(await closes.inputValue()).toBe(localInput(startsAt));
+      expect(await edit.getByLabel('Waiting room opens (optional, your local time)').count()).toBe(0);
+
+      await closes.fill(localInput(startsAt + 10 * MINUTE));
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      await edit.getByTestId('error-lotteryClosesAt').getByText('Lottery entries must close at or before the start.').waitFor();
+      await closes.fill(localInput(startsAt - 10 * MINUTE));
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      const view = async () => (await suite.server.app.request('GET', `/api/admin/sales/${sale.id}`, { token: suite.server.app.opsToken() })).body;
+      await eventually(async () => ((await view()).lotteryClosesAt === new Date(startsAt - 10 * MINUTE).toISOString() ? true : undefined), 15000, 'the new close');
+      // The form comes back with the saved sale.
+      await eventually(async () => ((await closes.inputValue()) === localInput(startsAt - 10 * MINUTE) ? true : undefined), 15000, 'the form to show the saved close');
+
+      await edit.getByLabel('How buyers get in').selectOption('queue');
+      await edit.getByLabel('Waiting room opens (optional, your local time)').fill(localInput(startsAt - 5 * MINUTE));
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      const saved = await eventually(async () => {
+        const current = await view();
+        return current.admission === 'queue' ? current : undefined;
+      });
+      expect(saved.queueOpensAt).toBe(new Date(startsAt - 5 * MINUTE).toISOString());
       expect(errors).toEqual([]);
       await page.close();
     });
@@ -183,46 +200,35 @@ describeInBrowser('Ops console in a browser', () => {
   describe('when a sale runs', () => {
     it('draws units sold over time as a burst of purchases comes in, with the stock equation holding', async () => {
       const sale = await createSale({ name: 'Mi 3 live', stock: 60, fcodeStock: 0, reservationRequired: false, startsAt: new Date(clock.now() + 1000).toISOString() });
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/ops/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops/sales/${sale.id}`);
       await signInAsOps(page);
       const chart = page.getByTestId('units-chart');
       await chart.waitFor();
       await eventually(async () => ((await chart.getAttribute('data-samples')) !== '0' ? true : undefined), 5000, 'a first sample');
       await eventually(async () => ((await page.getByTestId('phase').textContent()) === 'On sale now' ? true : undefined), 10000, 'the sale to start');
 
-      const seen = new Set<string>();
-      let watching = true;
-      const watcher = (async () => {
-        while (watching) {
-          seen.add((await chart.getAttribute('data-last-units-sold')) ?? '');
-          await page.waitForTimeout(200);
-        }
-      })();
+      const lastUnitsSold = async () => (await chart.getAttribute('data-last-units-sold')) ?? '';
 
       const buyBurst = (count: number) =>
         Promise.all(
           Array.from({ length: count }, () =>
-            server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token(uniqueId('burst-')), body: { quantity: 1 }, headers: { 'idempotency-key': uniqueId('k') } }),
+            suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token(uniqueId('burst-')), body: { quantity: 1 }, headers: { 'idempotency-key': uniqueId('k') } }),
           ),
         );
       const outcomes = [];
-      // Three waves, each given time to show up in the one-second polling of the chart.
+      // Three waves, each given time to show up in the one-second polling of the chart before the next: the
+      // chart shows 15, 30 and 45 on its way to 60.
       for (let wave = 0; wave < 3; wave += 1) {
         outcomes.push(...(await buyBurst(15)));
         const expected = String(15 * (wave + 1));
-        await eventually(async () => ((await chart.getAttribute('data-last-units-sold')) === expected ? true : undefined), 10000, `the chart to reach ${expected}`);
+        await eventually(async () => ((await lastUnitsSold()) === expected ? true : undefined), 10000, `the chart to reach ${expected}`);
       }
       // A last wave that sells the rest out: 15 get a unit, 5 are told SOLD_OUT.
       outcomes.push(...(await buyBurst(20)));
-      await eventually(async () => ((await chart.getAttribute('data-last-units-sold')) === '60' ? true : undefined), 10000, 'the chart to reach 60');
-      watching = false;
-      await watcher;
-      seen.add((await chart.getAttribute('data-last-units-sold')) ?? '');
+      await eventually(async () => ((await lastUnitsSold()) === '60' ? true : undefined), 10000, 'the chart to reach 60');
 
       expect(outcomes.filter((response) => response.status === 201)).toHaveLength(60);
       expect(outcomes.filter((response) => response.status === 409).map((response) => response.body.code)).toEqual(Array(5).fill('SOLD_OUT'));
-      const values = [...seen].filter(Boolean).map(Number);
-      expect(values).toEqual(expect.arrayContaining([15, 30, 45, 60]));
       expect(await page.getByTestId('units-sold').textContent()).toBe('60');
       expect(await page.getByTestId('general-remaining').textContent()).toContain('0 of 60 left');
       expect(await page.getByTestId('orders-pending').textContent()).toBe('60');
@@ -241,6 +247,19 @@ describeInBrowser('Ops console in a browser', () => {
       expect(layout.unlabelled).toEqual([]);
       await screenshot(page, 'ops-live-chart-phone');
       expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  describe('when a link points at a sale that does not exist', () => {
+    it('says so with the reason and a link back to the console', async () => {
+      const { page } = await openPage(suite.browser.context, `${suite.server.baseUrl}/ops`);
+      await signInAsOps(page);
+      await page.goto(`${suite.server.baseUrl}/ops/sales/${newSaleId()}`);
+      await page.getByRole('heading', { name: 'Sale not found' }).waitFor();
+      expect(await page.getByTestId('error').textContent()).toContain('There is no such sale');
+      await page.getByRole('link', { name: 'Back to the console' }).click();
+      await page.waitForURL(`${suite.server.baseUrl}/ops`);
       await page.close();
     });
   });

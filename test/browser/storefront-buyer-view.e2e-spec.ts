@@ -1,53 +1,33 @@
-import type { Page } from 'playwright-core';
+import { newOrderId, newSaleId } from '../../src/common/ids';
 import { orderReference } from '../../web/src/shared/format';
 import { uniqueId } from '../support/test-app';
-import { BrowserSession, describeInBrowser, launchBrowser, layoutReport, openPage, RunningClock, screenshot, startWebServer, WebTestServer } from '../support/browser';
+import { describeInBrowser, layoutReport, openPage, RunningClock, screenshot } from '../support/browser';
+import { browserSuite, createSaleAsOps, signIn } from '../support/browser-suite';
 
 describeInBrowser('Storefront: what a buyer sees around an order', () => {
   const clock = new RunningClock();
-  let server: WebTestServer;
-  let browser: BrowserSession;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    server = await startWebServer({ clock });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(clock);
 
   /** A sale on sale now, open to every signed-in buyer. */
   async function liveSale(overrides: Record<string, unknown> = {}): Promise<any> {
-    const response = await server.app.request('POST', '/api/admin/sales', {
-      token: server.app.opsToken(),
-      body: {
-        sku: uniqueId('sku-'),
-        name: `Mi Band ${uniqueId('')}`,
-        description: 'Black strap.\nTwenty days on one charge.',
-        priceCents: 14900,
-        stock: 5,
-        fcodeStock: 2,
-        reservationRequired: false,
-        startsAt: new Date(clock.now() + 1000).toISOString(),
-        ...overrides,
-      },
+    const sale = await createSaleAsOps(suite, clock, {
+      name: `Mi Band ${uniqueId('')}`,
+      description: 'Black strap.\nTwenty days on one charge.',
+      priceCents: 14900,
+      stock: 5,
+      fcodeStock: 2,
+      reservationRequired: false,
+      startsAt: new Date(clock.now() + 1000).toISOString(),
+      ...overrides,
     });
-    expect(response.status).toBe(201);
     clock.advance(1500);
-    return response.body;
-  }
-
-  async function signIn(page: Page, userId: string): Promise<void> {
-    await page.getByRole('textbox', { name: 'Sign in as' }).fill(userId);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('signed-in').getByText(userId).waitFor();
+    return sale;
   }
 
   describe('when a buyer has bought their limit', () => {
     it('shows a short order reference, then no Buy on the sale page: first "awaiting payment", then "bought your limit"', async () => {
       const sale = await liveSale();
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/sales/${sale.id}`);
       await signIn(page, uniqueId('buyer-'));
       await page.getByTestId('buy').click();
       await page.waitForURL(/\/orders\/o_/);
@@ -77,9 +57,9 @@ describeInBrowser('Storefront: what a buyer sees around an order', () => {
     it('still offers Buy for what is left of a limit above one', async () => {
       const sale = await liveSale({ perUserLimit: 3 });
       const buyer = uniqueId('buyer-');
-      const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token(buyer), body: { quantity: 2 } });
+      const bought = await suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token(buyer), body: { quantity: 2 } });
       expect(bought.status).toBe(201);
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/sales/${sale.id}`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/sales/${sale.id}`);
       await signIn(page, buyer);
       await page.getByRole('link', { name: new RegExp(`^Order ${orderReference(bought.body.id)}: 2 ×`) }).waitFor();
       expect(await page.getByTestId('buy').isDisabled()).toBe(false);
@@ -89,13 +69,30 @@ describeInBrowser('Storefront: what a buyer sees around an order', () => {
     });
   });
 
+  describe('when a link points at a sale or an order that does not exist', () => {
+    it('says so with the reason and a link back to the list of sales', async () => {
+      const missingSale = newSaleId();
+      const { page } = await openPage(suite.browser.context, `${suite.server.baseUrl}/sales/${missingSale}`);
+      await page.getByRole('heading', { name: 'Sale not found' }).waitFor();
+      expect(await page.getByTestId('error').textContent()).toContain('There is no such sale');
+      await signIn(page, uniqueId('buyer-'));
+
+      await page.goto(`${suite.server.baseUrl}/orders/${encodeURIComponent(newOrderId(missingSale))}`);
+      await page.getByRole('heading', { name: 'Order not available' }).waitFor();
+      expect(await page.getByTestId('error').textContent()).toContain('There is no such order');
+      await page.getByRole('link', { name: 'Back to all sales' }).click();
+      await page.waitForURL(`${suite.server.baseUrl}/`);
+      await page.close();
+    });
+  });
+
   describe('when buyers browse sales', () => {
     it('shows the same remaining figures on the list as on the sale page, and the description in a balanced layout', async () => {
       const sale = await liveSale();
-      const bought = await server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: server.app.token(uniqueId('buyer-')), body: {} });
+      const bought = await suite.server.app.request('POST', `/api/sales/${sale.id}/purchase`, { token: suite.server.app.token(uniqueId('buyer-')), body: {} });
       expect(bought.status).toBe(201);
 
-      const { page, errors } = await openPage(browser.context, `${server.baseUrl}/`);
+      const { page, errors } = await openPage(suite.browser.context, `${suite.server.baseUrl}/`);
       const card = page.getByTestId('sale-card').filter({ hasText: sale.name });
       expect(await card.getByTestId('card-remaining').textContent()).toBe('4 left · 2 for F-code holders');
       await screenshot(page, 'storefront-list-remaining');

@@ -124,6 +124,23 @@ export async function startWebServer(options: TestAppOptions = {}): Promise<WebT
   return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
+/**
+ * A browser and the web server for the tests of a describe block: started before them, closed after.
+ * Read `server` and `browser` inside the tests (they exist once `beforeAll` ran).
+ */
+export function useBrowserAndServer(options: TestAppOptions = {}): { server: WebTestServer; browser: BrowserSession } {
+  const handles = {} as { server: WebTestServer; browser: BrowserSession };
+  beforeAll(async () => {
+    handles.browser = await launchBrowser();
+    handles.server = await startWebServer(options);
+  });
+  afterAll(async () => {
+    await handles.browser?.close();
+    await handles.server?.close();
+  });
+  return handles;
+}
+
 export interface BrowserSession {
   context: BrowserContext;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
-import type Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisKeys } from '../../src/redis/redis-keys';
+import { masterNodes, type RedisClient } from '../../src/redis/redis-topology';
 import { OrderEntity } from '../../src/orders/order.entity';
-import { OrderWriterService } from '../../src/orders/order-writer.service';
+import { OrderWriterService } from '../../src/order-writer/order-writer.service';
 import { TestApp } from './test-app';
 
 /**
@@ -41,7 +41,7 @@ export interface InvariantOptions {
  * running as its own process, read through its Redis and its database directly.
  */
 export interface InvariantSource {
-  redis: Redis;
+  redis: RedisClient;
   /** The deployment's keys (its REDIS_KEY_PREFIX). */
   keys: RedisKeys;
   databaseOrders(saleId: string): Promise<ObservedOrder[]>;
@@ -67,16 +67,21 @@ export async function waitForOrderWriter(app: TestApp, saleId: string, timeoutMs
   }
 }
 
-/** Every `order:<id>` hash of the sale in Redis (found by scanning the sale's hash tag). */
-export async function redisOrdersOf(app: { redis: Redis; keys: RedisKeys }, saleId: string): Promise<ObservedOrder[]> {
+/**
+ * Every `order:<id>` hash of the sale in Redis (found by scanning the sale's hash tag; on a Redis Cluster,
+ * on every master, as SCAN lists one node's keys).
+ */
+export async function redisOrdersOf(app: { redis: RedisClient; keys: RedisKeys }, saleId: string): Promise<ObservedOrder[]> {
   const keys = app.keys.forSale(saleId);
   const orderKeys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await app.redis.scan(cursor, 'MATCH', keys.order('*'), 'COUNT', 10_000);
-    orderKeys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const node of masterNodes(app.redis)) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', keys.order('*'), 'COUNT', 10_000);
+      orderKeys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   if (orderKeys.length === 0) return [];
   const pipeline = app.redis.pipeline();
   for (const key of orderKeys) pipeline.hgetall(key);

@@ -1,6 +1,7 @@
+import type { AdmissionMode } from '../../src/admission/admission-mode';
 import { newSaleId } from '../../src/common/ids';
 import { SaleEntity } from '../../src/sales/sale.entity';
-import { freshCounters, saleHashFields } from '../../src/sales/sale-redis-state';
+import { freshCounters, saleHashFields } from '../../src/sales/sales.gateway';
 import { TestApp, TestResponse, uniqueId } from './test-app';
 
 /** Test helpers to set up a sale, its buyers and purchases through the HTTP API (shared by many tests). */
@@ -19,6 +20,13 @@ export interface SaleOptions {
   fcodeOpensAt?: number;
   reservationOpensAt?: number;
   reservationClosesAt?: number;
+  admission?: AdmissionMode;
+  admissionRatePerSecond?: number;
+  admissionTtlSeconds?: number;
+  purchaseWindowSeconds?: number;
+  /** Epoch ms; unset follows the sale's own time (reservationClosesAt, startsAt). */
+  queueOpensAt?: number;
+  lotteryClosesAt?: number;
 }
 
 export interface TestSale {
@@ -35,6 +43,12 @@ export interface TestSale {
   fcodeOpensAt: number;
   reservationOpensAt: number;
   reservationClosesAt: number;
+  admission: AdmissionMode;
+  admissionRatePerSecond: number;
+  admissionTtlSeconds: number;
+  purchaseWindowSeconds: number;
+  queueOpensAt: number | null;
+  lotteryClosesAt: number | null;
 }
 
 function withDefaults(app: TestApp, options: SaleOptions): TestSale {
@@ -53,33 +67,51 @@ function withDefaults(app: TestApp, options: SaleOptions): TestSale {
     fcodeOpensAt: options.fcodeOpensAt ?? startsAt,
     reservationOpensAt: options.reservationOpensAt ?? Math.min(app.clock.now(), options.reservationClosesAt ?? startsAt),
     reservationClosesAt: options.reservationClosesAt ?? startsAt,
+    admission: options.admission ?? 'open',
+    admissionRatePerSecond: options.admissionRatePerSecond ?? 1000,
+    admissionTtlSeconds: options.admissionTtlSeconds ?? 120,
+    purchaseWindowSeconds: options.purchaseWindowSeconds ?? 3600,
+    queueOpensAt: options.queueOpensAt ?? null,
+    lotteryClosesAt: options.lotteryClosesAt ?? null,
   };
 }
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
+/** The `POST /api/admin/sales` body of a sale with these options (times default to a start one minute from the app's clock). */
+export function saleRequestBody(app: TestApp, options: SaleOptions = {}): Record<string, unknown> {
+  return requestBodyOf(withDefaults(app, options));
+}
+
+function requestBodyOf(sale: TestSale): Record<string, unknown> {
+  return {
+    sku: uniqueId('sku-'),
+    name: 'Test phone',
+    priceCents: sale.priceCents,
+    currency: sale.currency,
+    stock: sale.stock,
+    fcodeStock: sale.fcodeStock,
+    perUserLimit: sale.perUserLimit,
+    reservationRequired: sale.reservationRequired,
+    reservationOpensAt: iso(sale.reservationOpensAt),
+    reservationClosesAt: iso(sale.reservationClosesAt),
+    fcodeOpensAt: iso(sale.fcodeOpensAt),
+    startsAt: iso(sale.startsAt),
+    endsAt: iso(sale.endsAt),
+    paymentWindowSeconds: sale.paymentWindowSeconds,
+    admission: sale.admission,
+    admissionRatePerSecond: sale.admissionRatePerSecond,
+    admissionTtlSeconds: sale.admissionTtlSeconds,
+    purchaseWindowSeconds: sale.purchaseWindowSeconds,
+    ...(sale.queueOpensAt === null ? {} : { queueOpensAt: iso(sale.queueOpensAt) }),
+    ...(sale.lotteryClosesAt === null ? {} : { lotteryClosesAt: iso(sale.lotteryClosesAt) }),
+  };
+}
+
 /** Creates a sale through `POST /api/admin/sales` (times default to a start one minute from the app's clock). */
 export async function createSale(app: TestApp, options: SaleOptions = {}): Promise<TestSale> {
   const sale = withDefaults(app, options);
-  const response = await app.request('POST', '/api/admin/sales', {
-    token: app.opsToken(),
-    body: {
-      sku: uniqueId('sku-'),
-      name: 'Test phone',
-      priceCents: sale.priceCents,
-      currency: sale.currency,
-      stock: sale.stock,
-      fcodeStock: sale.fcodeStock,
-      perUserLimit: sale.perUserLimit,
-      reservationRequired: sale.reservationRequired,
-      reservationOpensAt: iso(sale.reservationOpensAt),
-      reservationClosesAt: iso(sale.reservationClosesAt),
-      fcodeOpensAt: iso(sale.fcodeOpensAt),
-      startsAt: iso(sale.startsAt),
-      endsAt: iso(sale.endsAt),
-      paymentWindowSeconds: sale.paymentWindowSeconds,
-    },
-  });
+  const response = await app.request('POST', '/api/admin/sales', { token: app.opsToken(), body: requestBodyOf(sale) });
   if (response.status !== 201) throw new Error(`creating a sale failed: ${response.status} ${response.text}`);
   return { ...sale, id: response.body.id };
 }
@@ -126,6 +158,8 @@ export function buyerIds(count: number, prefix = uniqueId('b')): string[] {
 
 export interface PurchaseOptions {
   quantity?: number;
+  /** The `Admission-Token` header (queue and lottery sales). */
+  admissionToken?: string;
   fcode?: string;
   idempotencyKey?: string;
   /** The client address the service sees (X-Forwarded-For), e.g. to keep F-code attempt counters apart. */
@@ -140,6 +174,7 @@ export function purchase(app: TestApp, saleId: string, userId: string, options: 
   const headers: Record<string, string> = {};
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   if (options.clientIp !== undefined) headers['x-forwarded-for'] = options.clientIp;
+  if (options.admissionToken !== undefined) headers['admission-token'] = options.admissionToken;
   return app.request('POST', `/api/sales/${saleId}/purchase`, { token: app.token(userId), body, headers });
 }
 
@@ -149,7 +184,11 @@ export function privateIp(): string {
   return `10.${octet()}.${octet()}.${octet()}`;
 }
 
-/** Moves the app's clock to the sale's start. */
+/**
+ * Moves the app's clock to the sale's start, never back: sales created side by side each start a little
+ * after the clock of their creation, and moving it back to the first one's start closed the others
+ * (`SALE_NOT_STARTED` for a sale already opened).
+ */
 export function openSale(app: TestApp, sale: Pick<TestSale, 'startsAt'>): void {
-  app.clock.set(sale.startsAt);
+  app.clock.set(Math.max(app.clock.now(), sale.startsAt));
 }

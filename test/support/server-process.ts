@@ -1,12 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DEV_JWT_SECRET } from '../../src/config/app-config';
 import { TokenService } from '../../src/auth/token.service';
+import { isBuildCurrent, SERVER_NODE_FLAGS } from '../../bench/processes';
 import { freePort } from './test-services';
 
 /**
@@ -18,20 +19,52 @@ import { freePort } from './test-services';
  */
 const ROOT = join(__dirname, '..', '..');
 
-function newestMtime(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
+/** `main` is the service (`npm run start:prod`), `worker` the standalone order writer (`npm run start:worker`). */
+function serverArgs(entry: 'main' | 'worker' = 'main'): string[] {
+  const built = join(ROOT, 'dist', `${entry}.js`);
+  if (isBuildCurrent(built)) return [...SERVER_NODE_FLAGS, built];
+  process.stderr.write(`dist/ is missing or older than src/: running src/${entry}.ts under ts-node (npm run build to test the build)\n`);
+  return ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', `${entry}.ts`)];
 }
 
-function serverArgs(): string[] {
-  const built = join(ROOT, 'dist', 'main.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, 'src'))) return ['--max-semi-space-size=64', built];
-  process.stderr.write('dist/ is missing or older than src/: running src/main.ts under ts-node (npm run build to test the build)\n');
-  return ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
+/** How a standalone order writer process ended its start: refused (exited), or running (then stopped). */
+export interface WorkerStart {
+  running: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/**
+ * Starts `npm run start:worker` with `env` and waits until it exits or says it runs (bounded); one that
+ * runs is stopped with SIGTERM before this resolves.
+ */
+export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<WorkerStart> {
+  const child = spawn(process.execPath, serverArgs('worker'), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const running = new Promise<void>((resolve) =>
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('Sellout order writer running')) resolve();
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  const first = await Promise.race([exited, running, timedOut]);
+  clearTimeout(timer);
+  if (first !== undefined) return { running: false, ...first, stderr };
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const stopped = await exited;
+  clearTimeout(killer);
+  return { running: true, ...stopped, stderr };
 }
 
 /** A database for processes of one test: a fresh embedded file, or a throwaway PostgreSQL database. */

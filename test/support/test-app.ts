@@ -9,6 +9,7 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { TokenService } from '../../src/auth/token.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { REDIS_CLIENT } from '../../src/redis/redis.constants';
+import type { RedisClient } from '../../src/redis/redis-topology';
 import { DatabaseService } from '../../src/database/database.service';
 
 export interface TestAppOptions {
@@ -18,6 +19,8 @@ export interface TestAppOptions {
   clock?: ManualClock;
   /** Reuse an embedded database file (restart tests); a fresh temp file otherwise. */
   sqliteFile?: string;
+  /** Run on this Redis Cluster (REDIS_CLUSTER_NODES, `host:port` seeds) instead of the run's Redis node. */
+  redisClusterNodes?: string[];
 }
 
 export interface InjectOptions {
@@ -45,6 +48,11 @@ export class TestApp {
 
   get redis(): Redis {
     return this.app.get<Redis>(REDIS_CLIENT);
+  }
+
+  /** The app's client as it is: a Redis Cluster client when the app runs on one (`redisClusterNodes`). */
+  get redisClient(): RedisClient {
+    return this.app.get<RedisClient>(REDIS_CLIENT);
   }
 
   /** The keys of this app's deployment (its `REDIS_KEY_PREFIX`). */
@@ -128,7 +136,7 @@ export function testConfig(options: TestAppOptions = {}): { config: AppConfig; s
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    REDIS_URL: workerRedisUrl(),
+    ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes.join(',') } : { REDIS_URL: workerRedisUrl() }),
     DATABASE_URL: databaseUrl,
     REDIS_KEY_PREFIX: testKeyPrefix(databaseUrl),
     ORDER_WRITER_BLOCK_MS: '50',

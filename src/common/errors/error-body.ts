@@ -1,16 +1,11 @@
 import { HttpException } from '@nestjs/common';
+import type { ErrorBody } from '../../contract/responses';
 import { ErrorCode } from './error-code';
 import { OutcomeUnknownError } from './outcome-unknown.error';
 import { isInfrastructureError } from './infrastructure-error';
-import { ErrorDetail, SellException } from './sell.exception';
+import { SellException } from './sell.exception';
 
-export interface ErrorBody {
-  statusCode: number;
-  code: string;
-  message: string;
-  details: ErrorDetail[];
-  requestId?: string;
-}
+export type { ErrorBody } from '../../contract/responses';
 
 export interface ErrorResponse {
   body: ErrorBody;

@@ -1,9 +1,7 @@
+import type { ErrorDetail } from '../../contract/responses';
 import { ErrorCode, httpStatusOf } from './error-code';
 
-export interface ErrorDetail {
-  field: string;
-  message: string;
-}
+export type { ErrorDetail } from '../../contract/responses';
 
 /**
  * A domain error with a contract code. Services throw it; the one exception filter turns it into the

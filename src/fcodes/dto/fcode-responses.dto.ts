@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { FcodeBatchList, FcodeBatchSummary, FcodeSummary, IssuedFcodes, VoidedFcode } from '../../contract/responses';
 
-export class IssuedFcodesDto {
+export class IssuedFcodesDto implements IssuedFcodes {
   @ApiProperty({ example: 'fb_01jd8x3v7q9m2k4p6r8t0w2y4z', description: 'Pass it to the CSV export to get this batch again' })
   batchId: string;
 
@@ -21,7 +22,7 @@ export class IssuedFcodesDto {
   codes: string[];
 }
 
-export class VoidedFcodeDto {
+export class VoidedFcodeDto implements VoidedFcode {
   @ApiProperty({ example: '7K3M-Q9XD-2RTW-F' })
   code: string;
 
@@ -43,7 +44,7 @@ export class VoidedFcodeDto {
   orderId: string | null;
 }
 
-export class FcodeSummaryDto {
+export class FcodeSummaryDto implements FcodeSummary {
   @ApiProperty({ example: 6000, description: 'Every code ever issued for the sale (the three counts below are part of it)' })
   issued: number;
 
@@ -57,7 +58,7 @@ export class FcodeSummaryDto {
   expired: number;
 }
 
-export class FcodeBatchSummaryDto {
+export class FcodeBatchSummaryDto implements FcodeBatchSummary {
   @ApiProperty({ example: 'fb_01jd8x3v7q9m2k4p6r8t0w2y4z' })
   batchId: string;
 
@@ -83,7 +84,7 @@ export class FcodeBatchSummaryDto {
   expired: number;
 }
 
-export class FcodeBatchListDto {
+export class FcodeBatchListDto implements FcodeBatchList {
   @ApiProperty({ type: [FcodeBatchSummaryDto], description: 'Newest batch first' })
   items: FcodeBatchSummaryDto[];
 }

@@ -7,6 +7,10 @@
 -- in-memory "sold out" flag for the sale.
 --
 -- KEYS[1]  sale hash                    `sale`
+-- KEYS[2]  this change's record         `adjustment:<id>` (string, 24 h TTL)
+--
+-- The change is relative, so running it twice would apply it twice. Its record makes it idempotent: a
+-- caller whose first send went unanswered sends the same call again and is told what the first one did.
 --
 -- ARGV[1]  pool: 'general' | 'fcode'
 -- ARGV[2]  units to add (integer; negative to remove)
@@ -20,7 +24,13 @@
 --   {'SALE_NOT_FOUND'}
 --   {'OVER_CAPACITY', total}         adding would take the pool's total past ARGV[3]; nothing changed
 
-local saleKey = KEYS[1]
+local saleKey, recordKey = KEYS[1], KEYS[2]
+local done = redis.call('GET', recordKey)
+if done then
+  local a, t, r, v = string.match(done, '^(-?%d+):(%d+):(-?%d+):(%d+)$')
+  return {'ADJUSTED', tonumber(a), tonumber(t), tonumber(r), tonumber(v)}
+end
+
 local pool, add, maxTotal, saleId, channel = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local remainingField = pool .. 'Remaining'
 
@@ -45,4 +55,5 @@ if applied > 0 then
   stockVersion = redis.call('HINCRBY', saleKey, 'stockVersion', 1)
   redis.call('PUBLISH', channel, saleId .. ':' .. stockVersion)
 end
+redis.call('SET', recordKey, applied .. ':' .. total .. ':' .. remaining .. ':' .. stockVersion, 'EX', 86400)
 return {'ADJUSTED', applied, total, remaining, stockVersion}

@@ -12,20 +12,20 @@
 -- Returns {taken, ttlMs}: taken is 1 when the attempt was counted, 0 when the allowance is used up;
 -- ttlMs is the time until the window ends.
 
-local counted = tonumber(redis.call('GET', KEYS[1]) or '0')
-if counted >= tonumber(ARGV[1]) then
+-- The time left in the counter's window, starting the window if the counter has no expiry yet (a
+-- counter never stays without one: a full counter would lock its user or address out for good).
+local function windowLeft()
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 0 then
-    -- Never leave a full counter without expiry: it would lock its user or address out for good.
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     ttl = tonumber(ARGV[2])
   end
-  return {0, ttl}
+  return ttl
+end
+
+local counted = tonumber(redis.call('GET', KEYS[1]) or '0')
+if counted >= tonumber(ARGV[1]) then
+  return {0, windowLeft()}
 end
 redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  ttl = tonumber(ARGV[2])
-end
-return {1, ttl}
+return {1, windowLeft()}

@@ -33,28 +33,16 @@ local orderKey, deadlinesKey, idempotencyKey = KEYS[1], KEYS[2], KEYS[3]
 local orderId, userId, now, attemptId, leaseMs, fingerprint =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6]
 
-local function hashToJson(key)
-  local flat = redis.call('HGETALL', key)
-  local fields = {}
-  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
-  return cjson.encode(fields)
-end
+--#include "lib/hash-to-json.lua"
+--#include "lib/idempotent-replay.lua"
 
 local order = redis.call('HMGET', orderKey, 'userId', 'status', 'payBy', 'payingUntil', 'payingAttempt')
 if not order[1] then return {'ORDER_NOT_FOUND'} end
 if order[1] ~= userId then return {'FORBIDDEN'} end
 
 -- A retry of a payment that went through is answered before the status check, which it would now fail.
-if fingerprint ~= '' then
-  local stored = redis.call('GET', idempotencyKey)
-  if stored then
-    local separator = string.find(stored, '\n', 1, true)
-    if string.sub(stored, 1, separator - 1) == fingerprint then
-      return {'REPLAYED', string.sub(stored, separator + 1)}
-    end
-    return {'IDEMPOTENCY_KEY_REUSED'}
-  end
-end
+local replay = idempotentReplay(idempotencyKey, fingerprint)
+if replay then return replay end
 
 local status, payBy, payingUntil = order[2], tonumber(order[3]), tonumber(order[4] or '0') or 0
 if status == 'paying' and order[5] == attemptId then return {'BEGUN', hashToJson(orderKey)} end

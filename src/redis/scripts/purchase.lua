@@ -19,6 +19,9 @@
 -- ARGV[6]  request fingerprint, or '' when the request has no Idempotency-Key (must not contain '\n')
 -- ARGV[7]  idempotency TTL in ms
 -- ARGV[8]  saleId
+-- ARGV[9]  '1' when the caller carries a valid admission token for this buyer and sale (checked in Node),
+--          '0' otherwise; a sale whose `admission` is queue or lottery refuses '0' (F-codes before startsAt
+--          excepted)
 --
 -- A second run with the same orderId (a resend after a lost reply) replays the first: it answers CREATED
 -- with the order that run created and changes nothing, so one request never makes two orders.
@@ -36,37 +39,28 @@
 --   {'FCODE_USED'}                  already backs a live order
 --   {'SALE_NOT_STARTED', opensAt}   fcodeOpensAt with a code, startsAt without
 --   {'NOT_ELIGIBLE'}                reservation required and none, without a code
+--   {'NOT_ADMITTED'}                a waiting room or lottery sale, and no admission
 --   {'LIMIT_REACHED', held, perUserLimit}
 --   {'SOLD_OUT', generalRemaining, fcodeRemaining, stockVersion}
+
+--#include "lib/hash-to-json.lua"
+--#include "lib/idempotent-replay.lua"
 
 local saleKey, reservationsKey, buyersKey, orderKey, userOrdersKey, deadlinesKey, idempotencyKey, eventsKey, fcodeKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local userId, orderId, now, quantity = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local fcodeHash, fingerprint, idempotencyTtlMs, saleId = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local fcodeHash, fingerprint, idempotencyTtlMs, saleId, admitted = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1'
 
 local sale = redis.call('HMGET', saleKey,
   'startsAt', 'endsAt', 'fcodeOpensAt', 'paused', 'reservationRequired', 'perUserLimit',
-  'priceCents', 'currency', 'paymentWindowMs', 'generalRemaining', 'fcodeRemaining', 'stockVersion')
+  'priceCents', 'currency', 'paymentWindowMs', 'generalRemaining', 'fcodeRemaining', 'stockVersion', 'admission')
 if not sale[1] then return {'SALE_NOT_FOUND'} end
 
-if redis.call('EXISTS', orderKey) == 1 then
-  local flat = redis.call('HGETALL', orderKey)
-  local fields = {}
-  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
-  return {'CREATED', cjson.encode(fields)}
-end
+if redis.call('EXISTS', orderKey) == 1 then return {'CREATED', hashToJson(orderKey)} end
 
 -- A retry of an accepted purchase is answered before any window check: the buyer already has the order.
-if fingerprint ~= '' then
-  local stored = redis.call('GET', idempotencyKey)
-  if stored then
-    local separator = string.find(stored, '\n', 1, true)
-    if string.sub(stored, 1, separator - 1) == fingerprint then
-      return {'REPLAYED', string.sub(stored, separator + 1)}
-    end
-    return {'IDEMPOTENCY_KEY_REUSED'}
-  end
-end
+local replay = idempotentReplay(idempotencyKey, fingerprint)
+if replay then return replay end
 
 local startsAt, endsAt, fcodeOpensAt = tonumber(sale[1]), tonumber(sale[2]), tonumber(sale[3])
 if now >= endsAt then return {'SALE_ENDED', endsAt} end
@@ -84,6 +78,11 @@ else
   if now < startsAt then return {'SALE_NOT_STARTED', startsAt} end
   if sale[5] == '1' and redis.call('HEXISTS', reservationsKey, userId) == 0 then return {'NOT_ELIGIBLE'} end
 end
+
+-- A missing field is a sale from before admission modes: open. F-code holders buy in their priority
+-- window without an admission; from startsAt on they pass the waiting room or the draw like everyone.
+local admission = sale[13]
+if admission and admission ~= 'open' and not admitted and not (withCode and now < startsAt) then return {'NOT_ADMITTED'} end
 
 local perUserLimit = tonumber(sale[6])
 local held = tonumber(redis.call('HGET', buyersKey, userId) or '0')

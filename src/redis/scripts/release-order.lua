@@ -39,12 +39,7 @@ local orderId, mode, now, callerId, callerFcodeHash, saleId, channel, releaseId 
   ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] or ''
 local expiring = mode == 'expire'
 
-local function hashToJson(key)
-  local flat = redis.call('HGETALL', key)
-  local fields = {}
-  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
-  return cjson.encode(fields)
-end
+--#include "lib/hash-to-json.lua"
 
 -- A sale whose state is being rebuilt has its orders back before its `sale` hash (written last): a release
 -- now would create that hash half-filled, and the rebuild would then take it for a sale already there.

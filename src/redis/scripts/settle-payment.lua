@@ -31,12 +31,7 @@ local saleKey, orderKey, deadlinesKey, eventsKey, idempotencyKey = KEYS[1], KEYS
 local orderId, attemptId, now, result, fingerprint, idempotencyTtlMs, reference =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
-local function hashToJson(key)
-  local flat = redis.call('HGETALL', key)
-  local fields = {}
-  for index = 1, #flat, 2 do fields[flat[index]] = flat[index + 1] end
-  return cjson.encode(fields)
-end
+--#include "lib/hash-to-json.lua"
 
 -- A sale being rebuilt (its `sale` hash is written last) takes no settle: it would create that hash
 -- half-filled. The charge did not pay the order; the caller refunds it.

@@ -1,7 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SALE_PHASES, type SalePhase } from '../../sales/sale-phase';
+import { SALE_PHASES, type SalePhase } from '../../sales/sale-rules';
+import { OrderStatusCountsDto } from '../../orders/dto/order-status-counts.dto';
+import type { OrderCounts, PoolUnits, ReportDifference, SaleReport } from '../../contract/responses';
 
-export class PoolUnitsDto {
+export class PoolUnitsDto implements PoolUnits {
   @ApiProperty({ example: 100000 })
   general: number;
   @ApiProperty({ example: 5000 })
@@ -29,15 +31,7 @@ export class ReportUnitsDto {
   returned: number;
 }
 
-export class OrderCountsDto {
-  @ApiProperty({ example: 10 })
-  pending_payment: number;
-  @ApiProperty({ example: 104970 })
-  paid: number;
-  @ApiProperty({ example: 3 })
-  expired: number;
-  @ApiProperty({ example: 5 })
-  cancelled: number;
+export class OrderCountsDto extends OrderStatusCountsDto implements OrderCounts {
   @ApiProperty({ example: 104988, description: 'Every order (Redis: every order accepted with 201)' })
   total: number;
 }
@@ -102,7 +96,7 @@ export class ReportPipelineDto {
   parked: number;
 }
 
-export class ReportDifferenceDto {
+export class ReportDifferenceDto implements ReportDifference {
   @ApiProperty({ example: 'orders.pending_payment', description: 'Which check found it' })
   check: string;
   @ApiProperty({ example: 'Redis counts 3 orders pending_payment, the database 2' })
@@ -115,7 +109,7 @@ export class ReportDifferenceDto {
   orderId?: string;
 }
 
-export class SaleReportDto {
+export class SaleReportDto implements SaleReport {
   @ApiProperty()
   saleId: string;
   @ApiProperty()

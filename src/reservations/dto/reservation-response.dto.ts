@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { ImportResult, Reservation } from '../../contract/responses';
 
-export class ReservationResponseDto {
+export class ReservationResponseDto implements Reservation {
   @ApiProperty({ example: 's_01jd8x3v7q9m2k4p6r8t0w2y4z' })
   saleId: string;
 
@@ -11,7 +12,7 @@ export class ReservationResponseDto {
   reservedAt: string;
 }
 
-export class ImportResultDto {
+export class ImportResultDto implements ImportResult {
   @ApiProperty({ example: 99_990, description: 'Ids newly reserved' })
   imported: number;
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min, NotEquals } from 'class-validator';
-import { SALE_LIMITS } from '../sale-limits';
+import { SALE_LIMITS } from '../../contract/sale-limits';
 
 export class AdjustStockDto {
   @ApiProperty({

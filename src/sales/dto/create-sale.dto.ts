@@ -1,13 +1,16 @@
+import { ADMISSION_LIMITS } from '../../admission/admission-mode';
+import { AdmissionSettingsDto } from '../../admission/dto/admission-settings.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { CURRENCY_PATTERN, SALE_LIMITS } from '../sale-limits';
-import { IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from './validators';
+import { CURRENCY_PATTERN, SALE_LIMITS } from '../../contract/sale-limits';
+import type { SaleSettings } from '../sale-rules';
+import { epochOf, IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from './validators';
 
 /**
  * `POST /api/admin/sales`. Field rules live here; the rules between fields (time order, stock + fcodeStock
  * ≥ 1) are checked on the whole sale, defaults applied, by `saleRuleViolations`.
  */
-export class CreateSaleDto {
+export class CreateSaleDto extends AdmissionSettingsDto {
   @ApiProperty({ example: 'redmi-1s-grey', maxLength: SALE_LIMITS.textMax })
   @IsString()
   @Length(1, SALE_LIMITS.textMax)
@@ -94,4 +97,34 @@ export class CreateSaleDto {
   @Min(SALE_LIMITS.paymentWindowSecondsMin)
   @Max(SALE_LIMITS.paymentWindowSecondsMax)
   paymentWindowSeconds?: number;
+}
+
+/** Applies the contract's defaults to a validated create request; `now` is when it was received. */
+export function settingsFromCreate(request: CreateSaleDto, now: number): SaleSettings {
+  const startsAt = epochOf(request.startsAt);
+  const reservationClosesAt = request.reservationClosesAt === undefined ? startsAt : epochOf(request.reservationClosesAt);
+  return {
+    sku: request.sku,
+    name: request.name,
+    description: request.description ?? '',
+    priceCents: request.priceCents,
+    currency: request.currency ?? SALE_LIMITS.defaultCurrency,
+    stock: request.stock,
+    fcodeStock: request.fcodeStock ?? 0,
+    perUserLimit: request.perUserLimit ?? SALE_LIMITS.defaultPerUserLimit,
+    reservationRequired: request.reservationRequired ?? true,
+    // "Now" by default, but never after the close: a sale set up after its window gets an empty one rather than an error about a field nobody sent.
+    reservationOpensAt: request.reservationOpensAt === undefined ? Math.min(now, reservationClosesAt) : epochOf(request.reservationOpensAt),
+    reservationClosesAt,
+    fcodeOpensAt: request.fcodeOpensAt === undefined ? startsAt : epochOf(request.fcodeOpensAt),
+    startsAt,
+    endsAt: request.endsAt === undefined ? startsAt + SALE_LIMITS.defaultDurationMs : epochOf(request.endsAt),
+    paymentWindowSeconds: request.paymentWindowSeconds ?? SALE_LIMITS.defaultPaymentWindowSeconds,
+    admission: request.admission ?? ADMISSION_LIMITS.defaultMode,
+    queueOpensAt: request.queueOpensAt === undefined ? null : epochOf(request.queueOpensAt),
+    admissionRatePerSecond: request.admissionRatePerSecond ?? ADMISSION_LIMITS.defaultRatePerSecond,
+    admissionTtlSeconds: request.admissionTtlSeconds ?? ADMISSION_LIMITS.defaultTtlSeconds,
+    lotteryClosesAt: request.lotteryClosesAt === undefined ? null : epochOf(request.lotteryClosesAt),
+    purchaseWindowSeconds: request.purchaseWindowSeconds ?? ADMISSION_LIMITS.defaultPurchaseWindowSeconds,
+  };
 }

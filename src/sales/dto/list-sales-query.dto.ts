@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { SALE_PHASES } from '../sale-phase';
+import { SALE_PHASES } from '../sale-rules';
 
 const PHASE_LIST = new RegExp(`^(${SALE_PHASES.join('|')})(,(${SALE_PHASES.join('|')}))*$`);
 

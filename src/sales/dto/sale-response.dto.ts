@@ -1,6 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { SALE_PHASES, type SalePhase, salePhase } from '../sale-phase';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ADMISSION_MODES, type AdmissionMode, lotteryClosesAtOf, queueOpensAtOf } from '../../admission/admission-mode';
+import { SALE_PHASES, type SalePhase, salePhase } from '../sale-rules';
 import type { SaleEntity } from '../sale.entity';
+import type { Sale, SaleList, SalePage } from '../../contract/responses';
 
 /** The numbers of a sale that change while it runs, read from its Redis state. */
 export interface SaleLiveNumbers {
@@ -14,8 +16,17 @@ export interface SaleLiveNumbers {
   reservations: number;
 }
 
+/** The public side of a sale's lottery: the commitment to its seed, from the commit on. */
+export class SaleLotteryDto {
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'SHA-256 (hex) of the secret seed; null until ops commit' })
+  seedHash: string | null;
+
+  @ApiProperty({ example: false })
+  drawn: boolean;
+}
+
 /** The `Sale` of the HTTP contract (`GET /api/sales/:saleId`). */
-export class SaleResponseDto {
+export class SaleResponseDto implements Sale {
   @ApiProperty({ example: 's_01jd8x3v7q9m2k4p6r8t0w2y4z' })
   id: string;
 
@@ -67,6 +78,27 @@ export class SaleResponseDto {
   @ApiProperty({ example: false })
   paused: boolean;
 
+  @ApiProperty({ enum: ADMISSION_MODES, example: 'open' })
+  admission: AdmissionMode;
+
+  @ApiProperty({ example: '2026-01-02T12:00:00.000Z', description: 'When the waiting room opens (queue)' })
+  queueOpensAt: string;
+
+  @ApiProperty({ example: 1000 })
+  admissionRatePerSecond: number;
+
+  @ApiProperty({ example: 120 })
+  admissionTtlSeconds: number;
+
+  @ApiProperty({ example: '2026-01-02T12:00:00.000Z', description: 'When lottery entries close (lottery)' })
+  lotteryClosesAt: string;
+
+  @ApiProperty({ example: 3600 })
+  purchaseWindowSeconds: number;
+
+  @ApiPropertyOptional({ type: SaleLotteryDto, description: 'Lottery sales only' })
+  lottery?: SaleLotteryDto;
+
   @ApiProperty({ enum: SALE_PHASES, description: 'Derived from the server clock; see the HTTP contract, "Sales (ops)"' })
   phase: SalePhase;
 
@@ -83,12 +115,12 @@ export class SaleResponseDto {
   serverTime: string;
 }
 
-export class SaleListResponseDto {
+export class SaleListResponseDto implements SaleList {
   @ApiProperty({ type: [SaleResponseDto] })
   items: SaleResponseDto[];
 }
 
-export class SalePageResponseDto {
+export class SalePageResponseDto implements SalePage {
   @ApiProperty({ type: [SaleResponseDto], description: 'Newest startsAt first (ties by id)' })
   items: SaleResponseDto[];
 
@@ -121,6 +153,13 @@ export function toSaleResponse(sale: SaleEntity, live: SaleLiveNumbers, now: num
     endsAt: iso(sale.endsAt),
     paymentWindowSeconds: sale.paymentWindowSeconds,
     paused: live.paused,
+    admission: sale.admission,
+    queueOpensAt: iso(queueOpensAtOf(sale)),
+    admissionRatePerSecond: sale.admissionRatePerSecond,
+    admissionTtlSeconds: sale.admissionTtlSeconds,
+    lotteryClosesAt: iso(lotteryClosesAtOf(sale)),
+    purchaseWindowSeconds: sale.purchaseWindowSeconds,
+    ...(sale.admission === 'lottery' ? { lottery: { seedHash: sale.lotterySeedHash ?? null, drawn: (sale.lotteryEntryCount ?? null) !== null } } : {}),
     phase: salePhase({ ...sale, paused: live.paused, generalRemaining: live.generalRemaining, fcodeRemaining: live.fcodeRemaining }, now),
     remaining: live.generalRemaining,
     fcodeRemaining: live.fcodeRemaining,

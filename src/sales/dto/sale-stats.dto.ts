@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SALE_PHASES, type SalePhase } from '../sale-phase';
+import { SALE_PHASES, type SalePhase } from '../sale-rules';
+import { OrderStatusCountsDto } from '../../orders/dto/order-status-counts.dto';
+import type { SaleStats } from '../../contract/responses';
 
 export class StockStatsDto {
   @ApiProperty({ example: 100000, description: 'Units ever loaded into the general pool' })
@@ -12,15 +14,7 @@ export class StockStatsDto {
   fcodeRemaining: number;
 }
 
-export class OrderStatsDto {
-  @ApiProperty({ example: 10 })
-  pending_payment: number;
-  @ApiProperty({ example: 104970 })
-  paid: number;
-  @ApiProperty({ example: 3 })
-  expired: number;
-  @ApiProperty({ example: 5 })
-  cancelled: number;
+export class OrderStatsDto extends OrderStatusCountsDto {
   @ApiProperty({ example: 104988, description: 'Orders of the sale in the database' })
   persisted: number;
 }
@@ -39,7 +33,7 @@ export class OrderWriterStatsDto {
   parked: number;
 }
 
-export class SaleStatsDto {
+export class SaleStatsDto implements SaleStats {
   @ApiProperty()
   saleId: string;
   @ApiProperty({ enum: SALE_PHASES })

@@ -1,6 +1,7 @@
+import { AdmissionSettingsDto } from '../../admission/dto/admission-settings.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import { SALE_LIMITS } from '../sale-limits';
+import { SALE_LIMITS } from '../../contract/sale-limits';
 import { IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from './validators';
 
 /**
@@ -8,7 +9,7 @@ import { IsIsoDateTime, IsOptionalNotNull, IsPlainText, IsSingleLineText } from 
  * must satisfy the same time rules as a new sale. `sku`, `currency` and stock are not editable here
  * (stock has its own route), so sending them is 400 like any unknown field.
  */
-export class UpdateSaleDto {
+export class UpdateSaleDto extends AdmissionSettingsDto {
   @ApiPropertyOptional({ maxLength: SALE_LIMITS.textMax })
   @IsOptionalNotNull()
   @IsString()

@@ -1,11 +1,11 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { ErrorNotice } from '../shared/components';
+import { ErrorNotice, TableHead, type ColumnHeading } from '../shared/components';
 import { explainError } from '../shared/error-messages';
 import { formatCount, formatDateTime, fromDateTimeLocal } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { isOver } from '../shared/sale-timeline';
-import type { FcodeBatch, FcodeBatchSummary, Sale, VoidedFcode } from '../shared/types';
+import type { IssuedFcodes, FcodeBatchSummary, Sale, VoidedFcode } from '@sellout/contract';
 import { ChunkedRun, chunksOf, RunProgress } from './chunked-import';
 import { saveFile, tokenOrThrow } from './context';
 import { downloadFcodesCsv, fetchFcodeBatches, issueFcodes, voidFcode } from './ops-api';
@@ -23,7 +23,7 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
   const [userIds, setUserIds] = useState('');
   const [problems, setProblems] = useState<{ count?: string; expiresAt?: string; userIds?: string }>({});
   const [busy, setBusy] = useState(false);
-  const [batches, setBatches] = useState<FcodeBatch[]>([]);
+  const [batches, setBatches] = useState<IssuedFcodes[]>([]);
   const [error, setError] = useState<unknown>(undefined);
   const [downloading, setDownloading] = useState<string | undefined>(undefined);
   const [bulk, setBulk] = useState<RunProgress | undefined>(undefined);
@@ -237,6 +237,17 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
 
 
 /** A sale's batches from the server (so they survive a reload), with their counts and downloads. */
+const BATCH_COLUMNS: ColumnHeading[] = [
+  { label: 'Issued' },
+  { label: 'Codes', class: 'number' },
+  { label: 'Expires' },
+  { label: 'Redeemed', class: 'number' },
+  { label: 'Void', class: 'number' },
+  { label: 'Expired', class: 'number' },
+  { label: 'Unused', class: 'number' },
+  { label: 'Download', hidden: true },
+];
+
 function FcodeBatchList(props: { sale: Sale; batches: FcodeBatchSummary[] | undefined; error: unknown }) {
   const [downloading, setDownloading] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -272,30 +283,7 @@ function FcodeBatchList(props: { sale: Sale; batches: FcodeBatchSummary[] | unde
           </p>
           <div class="table-scroll">
             <table data-testid="fcode-batches">
-              <thead>
-                <tr>
-                  <th scope="col">Issued</th>
-                  <th scope="col" class="number">
-                    Codes
-                  </th>
-                  <th scope="col">Expires</th>
-                  <th scope="col" class="number">
-                    Redeemed
-                  </th>
-                  <th scope="col" class="number">
-                    Void
-                  </th>
-                  <th scope="col" class="number">
-                    Expired
-                  </th>
-                  <th scope="col" class="number">
-                    Unused
-                  </th>
-                  <th scope="col">
-                    <span class="visually-hidden">Download</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={BATCH_COLUMNS} />
               <tbody>
                 {batches.map((batch) => (
                   <tr key={batch.batchId} data-batch-id={batch.batchId}>

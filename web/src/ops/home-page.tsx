@@ -1,10 +1,10 @@
 import { useId, useState } from 'preact/hooks';
-import { ErrorNotice, Link, PhaseBadge } from '../shared/components';
+import { ErrorNotice, Link, PhaseBadge, TableHead, type ColumnHeading } from '../shared/components';
 import { formatCount, formatDateTime } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { navigate } from '../shared/router';
 import { currentPhase } from '../shared/sale-timeline';
-import type { SalePage } from '../shared/types';
+import type { SalePage } from '@sellout/contract';
 import { opsTokens } from './context';
 import { createSale, fetchSaleArchive } from './ops-api';
 import { emptySaleForm } from './sale-form-rules';
@@ -45,6 +45,8 @@ function writeAddress(view: ArchiveView): void {
   const search = parameters.toString();
   history.replaceState(history.state, '', `${location.pathname}${search === '' ? '' : `?${search}`}`);
 }
+
+const ARCHIVE_COLUMNS: ColumnHeading[] = [{ label: 'Sale' }, { label: 'SKU', class: 'wide-only' }, { label: 'Status' }, { label: 'Starts' }, { label: 'Left', class: 'number' }];
 
 function SaleArchive(props: { token: string }) {
   const now = useServerNow(1000);
@@ -110,19 +112,7 @@ function SaleArchive(props: { token: string }) {
       {page !== undefined && page.items.length > 0 ? (
         <div class="table-scroll">
           <table data-testid="sale-archive">
-            <thead>
-              <tr>
-                <th scope="col">Sale</th>
-                <th scope="col" class="wide-only">
-                  SKU
-                </th>
-                <th scope="col">Status</th>
-                <th scope="col">Starts</th>
-                <th scope="col" class="number">
-                  Left
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={ARCHIVE_COLUMNS} />
             <tbody>
               {page.items.map((sale) => (
                 <tr key={sale.id}>

@@ -1,12 +1,14 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorNotice } from '../shared/components';
 import { describeDuration, formatCount } from '../shared/format';
 import { usePolling } from '../shared/hooks';
+import { useSaleEvents } from '../shared/sale-events';
 import { serverClock } from '../shared/server-clock';
-import type { SaleStats } from '../shared/types';
+import type { SaleStats, TimelinePoint } from '@sellout/contract';
 import { opsTokens } from './context';
-import { fetchStats } from './ops-api';
-import { chartGeometry, Sample } from './units-chart';
+import { fetchStats, fetchTimeline } from './ops-api';
+import { chartGeometry, mergeSamples, outcomeMix, Sample } from './units-chart';
 
 /** Ten minutes of one-second samples. */
 const MAX_SAMPLES = 600;
@@ -74,16 +76,66 @@ function UnitsChart(props: { samples: Sample[]; totalStock: number }) {
         {geometry.area ? <path class="area" d={geometry.area} /> : null}
         {geometry.line ? <path class="line" d={geometry.line} data-testid="units-line" /> : null}
       </svg>
-      <figcaption class="muted">{summary} The time axis starts when this view opened.</figcaption>
+      <figcaption class="muted">{summary} The time axis starts at the sale's first purchase attempt (or when this view opened, if none yet).</figcaption>
     </figure>
   );
 }
 
-/** The live view of a sale: `GET …/stats` every second while the sale runs. */
+/** A row of the live figures: what it counts, then the figure (`testId` names the figure's cell for tests). */
+function FigureRow(props: { label: string; testId?: string; children: ComponentChildren }) {
+  return (
+    <tr>
+      <th scope="row">{props.label}</th>
+      <td class="number" data-testid={props.testId}>
+        {props.children}
+      </td>
+    </tr>
+  );
+}
+
+/** Purchase attempts by outcome over the whole timeline, largest first. */
+function OutcomeMix(props: { points: TimelinePoint[] }) {
+  const mix = outcomeMix(props.points);
+  if (mix.total === 0) return <p class="muted" data-testid="outcome-mix-empty">No purchase attempts yet.</p>;
+  return (
+    <table data-testid="outcome-mix">
+      <caption class="muted">Purchase attempts by outcome ({formatCount(mix.total)} in all, busiest second {formatCount(mix.peakPerSecond)})</caption>
+      <tbody>
+        {mix.outcomes.map((row) => (
+          <tr key={row.outcome} data-outcome={row.outcome}>
+            <th scope="row">{row.outcome === 'CREATED' ? 'Order placed' : row.outcome}</th>
+            <td class="number">{formatCount(row.count)}</td>
+            <td class="number muted">{row.percent.toFixed(1)}%</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The live view of a sale: `GET …/stats` at once on every change the sale's event stream announces (every
+ * second while the stream is down), and the sale's timeline, so the curve and the outcome mix start at the
+ * first purchase attempt however late the view is opened, live or after the sale.
+ */
 export function LiveStats(props: { saleId: string; running: boolean; onStats?: (stats: SaleStats) => void }) {
   const [stats, setStats] = useState<SaleStats | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
+  const [timeline, setTimeline] = useState<TimelinePoint[]>([]);
+  const [changes, setChanges] = useState(0);
   const samples = useRef<Sample[]>([]);
+  const streaming = useSaleEvents(props.saleId, () => setChanges((count) => count + 1), props.running);
+
+  usePolling(
+    async () => {
+      const token = opsTokens.get();
+      if (token === null) return;
+      setTimeline((await fetchTimeline(token, props.saleId)).points);
+    },
+    // The server adds to the timeline about once a second.
+    { intervalMs: props.running ? 2000 : 30000, jitter: 0.05 },
+    [props.saleId],
+  );
 
   usePolling(
     async () => {
@@ -99,9 +151,10 @@ export function LiveStats(props: { saleId: string; running: boolean; onStats?: (
         setError(caught);
       }
     },
-    // Every second while the sale can change; once it is over, a slow refresh is plenty.
-    { intervalMs: props.running ? 1000 : 15000, jitter: 0.05 },
-    [props.saleId],
+    // Pushed changes restart it at once; without a stream, every second while the sale can change. Once it
+    // is over, a slow refresh is plenty.
+    { intervalMs: props.running ? (streaming ? 5000 : 1000) : 15000, jitter: 0.05 },
+    [props.saleId, changes],
   );
 
   if (stats === undefined) return error !== undefined ? <ErrorNotice error={error} /> : <p aria-busy="true">Loading live figures…</p>;
@@ -114,63 +167,33 @@ export function LiveStats(props: { saleId: string; running: boolean; onStats?: (
         <table>
           <caption class="muted">Stock</caption>
           <tbody>
-            <tr>
-              <th scope="row">General pool</th>
-              <td class="number" data-testid="general-remaining">
-                {formatCount(stats.stock.generalRemaining)} of {formatCount(stats.stock.general)} left
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">F-code pool</th>
-              <td class="number" data-testid="fcode-remaining">
-                {formatCount(stats.stock.fcodeRemaining)} of {formatCount(stats.stock.fcode)} left
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">Units sold</th>
-              <td class="number" data-testid="units-sold">
-                {formatCount(stats.unitsSold)}
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">Reservations</th>
-              <td class="number">{formatCount(stats.reservations)}</td>
-            </tr>
-            <tr>
-              <th scope="row">F-codes redeemed</th>
-              <td class="number" data-testid="fcodes-redeemed">
-                {formatCount(stats.fcodes.redeemed)} of {formatCount(stats.fcodes.issued)} issued
-              </td>
-            </tr>
+            <FigureRow label="General pool" testId="general-remaining">
+              {formatCount(stats.stock.generalRemaining)} of {formatCount(stats.stock.general)} left
+            </FigureRow>
+            <FigureRow label="F-code pool" testId="fcode-remaining">
+              {formatCount(stats.stock.fcodeRemaining)} of {formatCount(stats.stock.fcode)} left
+            </FigureRow>
+            <FigureRow label="Units sold" testId="units-sold">
+              {formatCount(stats.unitsSold)}
+            </FigureRow>
+            <FigureRow label="Reservations">{formatCount(stats.reservations)}</FigureRow>
+            <FigureRow label="F-codes redeemed" testId="fcodes-redeemed">
+              {formatCount(stats.fcodes.redeemed)} of {formatCount(stats.fcodes.issued)} issued
+            </FigureRow>
           </tbody>
         </table>
         <table>
           <caption class="muted">Orders by status</caption>
           <tbody>
-            <tr>
-              <th scope="row">Awaiting payment</th>
-              <td class="number" data-testid="orders-pending">
-                {formatCount(stats.orders.pending_payment)}
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">Paid</th>
-              <td class="number" data-testid="orders-paid">
-                {formatCount(stats.orders.paid)}
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">Expired</th>
-              <td class="number">{formatCount(stats.orders.expired)}</td>
-            </tr>
-            <tr>
-              <th scope="row">Cancelled</th>
-              <td class="number">{formatCount(stats.orders.cancelled)}</td>
-            </tr>
-            <tr>
-              <th scope="row">Saved in the database</th>
-              <td class="number">{formatCount(stats.orders.persisted)}</td>
-            </tr>
+            <FigureRow label="Awaiting payment" testId="orders-pending">
+              {formatCount(stats.orders.pending_payment)}
+            </FigureRow>
+            <FigureRow label="Paid" testId="orders-paid">
+              {formatCount(stats.orders.paid)}
+            </FigureRow>
+            <FigureRow label="Expired">{formatCount(stats.orders.expired)}</FigureRow>
+            <FigureRow label="Cancelled">{formatCount(stats.orders.cancelled)}</FigureRow>
+            <FigureRow label="Saved in the database">{formatCount(stats.orders.persisted)}</FigureRow>
           </tbody>
         </table>
       </div>
@@ -183,7 +206,8 @@ export function LiveStats(props: { saleId: string; running: boolean; onStats?: (
           <span class="verdict-bad">✗ broken: off by {formatCount(equation.left - stats.unitsSold)}</span>
         )}
       </p>
-      <UnitsChart samples={samples.current} totalStock={totalStock} />
+      <UnitsChart samples={mergeSamples(timeline, samples.current)} totalStock={totalStock} />
+      <OutcomeMix points={timeline} />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { FcodeBatch, FcodeBatchSummary, Sale, SalePage, SaleReport, SaleStats, VoidedFcode } from '../shared/types';
+import type { IssuedFcodes, FcodeBatchSummary, LotteryResult, Sale, SalePage, SaleReport, SaleStats, SaleTimeline, VoidedFcode } from '@sellout/contract';
 
 const encode = encodeURIComponent;
 
@@ -21,6 +21,11 @@ export const resumeSale = (token: string, saleId: string) => saleRequest('POST',
 export async function fetchStats(token: string, saleId: string): Promise<{ stats: SaleStats; receivedAt: number }> {
   const response = await apiRequest<SaleStats>('GET', `/api/admin/sales/${encode(saleId)}/stats`, { token });
   return { stats: response.data, receivedAt: response.receivedAt };
+}
+
+/** `GET …/timeline`: the sell-out curve and the outcome mix since the first purchase attempt, one point a second. */
+export async function fetchTimeline(token: string, saleId: string): Promise<SaleTimeline> {
+  return (await apiRequest<SaleTimeline>('GET', `/api/admin/sales/${encode(saleId)}/timeline?stepSeconds=1`, { token })).data;
 }
 
 export interface SaleArchiveQuery {
@@ -58,8 +63,8 @@ export async function importReservations(token: string, saleId: string, userIds:
   return response.data;
 }
 
-export async function issueFcodes(token: string, saleId: string, body: { count: number; expiresAt?: string; userIds?: string[] }): Promise<FcodeBatch> {
-  return (await apiRequest<FcodeBatch>('POST', `/api/admin/sales/${encode(saleId)}/fcodes`, { token, body, timeoutMs: 120000 })).data;
+export async function issueFcodes(token: string, saleId: string, body: { count: number; expiresAt?: string; userIds?: string[] }): Promise<IssuedFcodes> {
+  return (await apiRequest<IssuedFcodes>('POST', `/api/admin/sales/${encode(saleId)}/fcodes`, { token, body, timeoutMs: 120000 })).data;
 }
 
 /** The CSV of one batch, or of every code of the sale when `batchId` is undefined. */
@@ -83,4 +88,12 @@ export async function voidFcode(token: string, code: string): Promise<VoidedFcod
 
 export async function fetchSaleReport(token: string, saleId: string): Promise<SaleReport> {
   return (await apiRequest<SaleReport>('GET', `/api/admin/sales/${encode(saleId)}/report`, { token, timeoutMs: 60000 })).data;
+}
+
+export async function commitLottery(token: string, saleId: string): Promise<{ seedHash: string }> {
+  return (await apiRequest<{ seedHash: string }>('POST', `/api/admin/sales/${encode(saleId)}/lottery/commit`, { token })).data;
+}
+
+export async function drawLottery(token: string, saleId: string): Promise<LotteryResult> {
+  return (await apiRequest<LotteryResult>('POST', `/api/admin/sales/${encode(saleId)}/lottery/draw`, { token })).data;
 }

@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { ErrorNotice, Link, Notice, PhaseBadge } from '../shared/components';
+import { ErrorNotice, Link, Notice, PhaseBadge, TableHead, type ColumnHeading } from '../shared/components';
 import { formatCount, formatDateTime, formatMoney } from '../shared/format';
 import { usePolling } from '../shared/hooks';
-import type { OrderCounts, SaleReport } from '../shared/types';
+import type { OrderCounts, SaleReport } from '@sellout/contract';
 import { tokenOrThrow } from './context';
 import { fetchSaleReport } from './ops-api';
 
@@ -46,26 +46,15 @@ function Reconciliation(props: { report: SaleReport }) {
   );
 }
 
+const ORDER_COLUMNS: ColumnHeading[] = [{ label: 'Status' }, { label: 'Redis', class: 'number' }, { label: 'Database', class: 'number' }, { label: 'Agree', hidden: true }];
+
 function OrdersTable(props: { report: SaleReport }) {
   const { redis, database } = props.report.orders;
   const statuses = Object.keys(STATUS_LABELS) as (keyof OrderCounts)[];
   return (
     <table data-testid="report-orders">
       <caption>Orders by status</caption>
-      <thead>
-        <tr>
-          <th scope="col">Status</th>
-          <th scope="col" class="number">
-            Redis
-          </th>
-          <th scope="col" class="number">
-            Database
-          </th>
-          <th scope="col">
-            <span class="visually-hidden">Agree</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={ORDER_COLUMNS} />
       <tbody>
         {statuses.map((status) => {
           const agree = redis === null || redis[status] === database[status];

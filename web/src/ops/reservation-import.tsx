@@ -2,7 +2,7 @@ import { useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
 import { explainError } from '../shared/error-messages';
 import { formatCount } from '../shared/format';
-import type { Sale } from '../shared/types';
+import type { Sale } from '@sellout/contract';
 import { ChunkedRun, chunksOf, IMPORT_CHUNK_IDS, parseUserIdLines, RunProgress } from './chunked-import';
 import { tokenOrThrow } from './context';
 import { importReservations } from './ops-api';

@@ -1,12 +1,13 @@
 import { useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, PhaseBadge } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, PlaceholderPage } from '../shared/components';
 import { formatCount, formatDateTime, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, isOver, nextMilestone, timesOf } from '../shared/sale-timeline';
-import type { Sale, SaleStats } from '../shared/types';
+import type { Sale, SaleStats } from '@sellout/contract';
 import { tokenOrThrow } from './context';
 import { FcodesPanel } from './fcodes-panel';
+import { LotteryPanel } from './lottery-panel';
 import { LiveStats } from './live-stats';
 import { addStock, fetchAdminSale, pauseSale, resumeSale, updateSale } from './ops-api';
 import { ReservationImport } from './reservation-import';
@@ -134,17 +135,7 @@ export function SaleAdminPage(props: { saleId: string }) {
   );
 
   if (sale === undefined) {
-    return (
-      <section>
-        <h1>
-          {notFound ? 'Sale not found' : 'Loading the sale…'}
-        </h1>
-        <ErrorNotice error={loadError} />
-        <p>
-          <Link href="/ops">Back to the console</Link>
-        </p>
-      </section>
-    );
+    return <PlaceholderPage title={notFound ? 'Sale not found' : 'Loading the sale…'} error={loadError} back={<Link href="/ops">Back to the console</Link>} />;
   }
 
   // The stats say within a second when a running sale sells out; the sale poll is slower.
@@ -199,6 +190,8 @@ export function SaleAdminPage(props: { saleId: string }) {
       </div>
 
       <FcodesPanel sale={sale} />
+
+      {sale.admission === 'lottery' ? <LotteryPanel sale={sale} now={now} onChange={() => void fetchAdminSale(tokenOrThrow(), sale.id).then(setSale)} /> : null}
 
       <section class="card" aria-labelledby="edit-heading">
         <h2 id="edit-heading">Details</h2>

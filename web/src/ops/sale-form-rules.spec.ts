@@ -23,8 +23,19 @@ describe(checkSaleForm.name, () => {
         perUserLimit: 1,
         paymentWindowSeconds: 900,
         reservationRequired: true,
+        admission: 'open',
+        admissionRatePerSecond: 1000,
+        admissionTtlSeconds: 120,
+        purchaseWindowSeconds: 3600,
         startsAt: new Date(NOW + 3600_000).toISOString(),
       });
+    });
+
+    it('sends the admission mode, and checks its rate, time to buy and purchase window', () => {
+      expect(checkSaleForm(form({ admission: 'queue', admissionRatePerSecond: '50' }), 'create', NOW).body).toMatchObject({ admission: 'queue', admissionRatePerSecond: 50 });
+      expect(checkSaleForm(form({ admissionRatePerSecond: '0' }), 'create', NOW).errors).toHaveProperty('admissionRatePerSecond');
+      expect(checkSaleForm(form({ admissionTtlSeconds: '5' }), 'create', NOW).errors).toHaveProperty('admissionTtlSeconds');
+      expect(checkSaleForm(form({ purchaseWindowSeconds: '10' }), 'create', NOW).errors).toHaveProperty('purchaseWindowSeconds');
     });
 
     it.each<[string, Partial<SaleFormValues>, keyof SaleFormValues]>([
@@ -55,6 +66,20 @@ describe(checkSaleForm.name, () => {
       expect(check.errors[field]).toBeDefined();
     });
 
+    it('sends when the waiting room opens and when lottery entries close, and refuses either after the start', () => {
+      const queue = checkSaleForm(form({ admission: 'queue', queueOpensAt: local(NOW + 1800_000) }), 'create', NOW);
+      expect(queue.errors).toEqual({});
+      expect(queue.body).toMatchObject({ admission: 'queue', queueOpensAt: new Date(NOW + 1800_000).toISOString() });
+      const lottery = checkSaleForm(form({ admission: 'lottery', lotteryClosesAt: local(NOW + 3000_000) }), 'create', NOW);
+      expect(lottery.body).toMatchObject({ admission: 'lottery', lotteryClosesAt: new Date(NOW + 3000_000).toISOString() });
+      // Left empty, they follow the sale's own times on the server.
+      expect(checkSaleForm(form({ admission: 'queue' }), 'create', NOW).body).not.toHaveProperty('queueOpensAt');
+      expect(checkSaleForm(form({ admission: 'lottery' }), 'create', NOW).body).not.toHaveProperty('lotteryClosesAt');
+      expect(checkSaleForm(form({ admission: 'queue', queueOpensAt: local(NOW + 7200_000) }), 'create', NOW).errors).toHaveProperty('queueOpensAt');
+      expect(checkSaleForm(form({ admission: 'lottery', lotteryClosesAt: local(NOW + 7200_000) }), 'create', NOW).errors).toHaveProperty('lotteryClosesAt');
+      expect(checkSaleForm(form({ queueOpensAt: 'not a time' }), 'create', NOW).errors).toHaveProperty('queueOpensAt');
+    });
+
     it('accepts stock only in the F-code pool', () => {
       expect(checkSaleForm(form({ stock: '0', fcodeStock: '5' }), 'create', NOW).errors).toEqual({});
     });
@@ -65,6 +90,16 @@ describe(checkSaleForm.name, () => {
       const original = form({ description: 'old' });
       const check = checkSaleForm({ ...original, name: 'Redmi 1S (grey)', stock: '5', sku: 'other' }, 'edit', NOW, original);
       expect(check.body).toEqual({ name: 'Redmi 1S (grey)' });
+    });
+
+    it('sends a changed waiting room opening or lottery close, and checks it only when it changed', () => {
+      const original = form({ admission: 'lottery', lotteryClosesAt: local(NOW + 3600_000), queueOpensAt: local(NOW + 3600_000) });
+      expect(checkSaleForm({ ...original, lotteryClosesAt: local(NOW + 1800_000) }, 'edit', NOW, original).body).toEqual({ lotteryClosesAt: new Date(NOW + 1800_000).toISOString() });
+      expect(checkSaleForm({ ...original, queueOpensAt: local(NOW + 600_000) }, 'edit', NOW, original).body).toEqual({ queueOpensAt: new Date(NOW + 600_000).toISOString() });
+      // Unchanged, the form shows the start the close follows: moving the start leaves the server to judge it.
+      const earlier = local(NOW + 1200_000);
+      expect(checkSaleForm({ ...original, startsAt: earlier, reservationClosesAt: earlier }, 'edit', NOW, original).errors).toEqual({});
+      expect(checkSaleForm({ ...original, startsAt: earlier, lotteryClosesAt: local(NOW + 1800_000) }, 'edit', NOW, original).errors).toHaveProperty('lotteryClosesAt');
     });
 
     it('sends an emptied description', () => {

@@ -1,34 +1,26 @@
-import { CURRENCY_PATTERN, SALE_LIMITS } from '../../../src/sales/sale-limits';
+import { ADMISSION_LIMITS, CURRENCY_PATTERN, SALE_LIMITS, type ErrorDetail, type Sale } from '@sellout/contract';
 import { fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
-import type { ErrorDetail, Sale } from '../shared/types';
 
 /**
- * The create/edit form of a sale and its checks, which mirror the HTTP contract (README) ("POST /api/admin/sales") so that
+ * The create/edit form of a sale and its checks, which mirror docs/api.md ("POST /api/admin/sales") so that
  * most mistakes are caught before a request; the server's own answer still wins and is shown per field.
- * The bounds are the server's own (src/sales/sale-limits.ts), so the two cannot drift apart.
+ * The bounds are the server's own (src/contract/sale-limits.ts), so the two cannot drift apart.
  */
-export interface SaleFormValues {
-  sku: string;
-  name: string;
-  description: string;
-  priceCents: string;
-  currency: string;
-  stock: string;
-  fcodeStock: string;
-  perUserLimit: string;
-  reservationRequired: boolean;
-  reservationOpensAt: string;
-  reservationClosesAt: string;
-  fcodeOpensAt: string;
-  startsAt: string;
-  endsAt: string;
-  paymentWindowSeconds: string;
-}
+/**
+ * A sale's settings as its inputs hold them: text, a checkbox for `reservationRequired` and a choice for
+ * `admission`. An empty `queueOpensAt` or `lotteryClosesAt` follows the sale's own times (the server's
+ * defaults: the reservation close, the start).
+ */
+export type SaleFormValues = Record<
+  Exclude<keyof Sale, 'reservationRequired' | 'admission' | 'id' | 'paused' | 'phase' | 'remaining' | 'fcodeRemaining' | 'reservations' | 'serverTime' | 'lottery'>,
+  string
+> &
+  Pick<Sale, 'reservationRequired' | 'admission'>;
 
 export type SaleField = keyof SaleFormValues;
 export type FieldErrors = Partial<Record<SaleField, string>>;
 
-/** Fields PATCH may change (the HTTP contract (README): times, limits, name, description, price). */
+/** Fields PATCH may change (docs/api.md: times, limits, name, description, price). */
 export const EDITABLE_FIELDS: readonly SaleField[] = [
   'name',
   'description',
@@ -40,9 +32,15 @@ export const EDITABLE_FIELDS: readonly SaleField[] = [
   'startsAt',
   'endsAt',
   'paymentWindowSeconds',
+  'admission',
+  'admissionRatePerSecond',
+  'admissionTtlSeconds',
+  'purchaseWindowSeconds',
+  'queueOpensAt',
+  'lotteryClosesAt',
 ];
 
-const TIME_FIELDS = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt'] as const;
+const TIME_FIELDS = ['reservationOpensAt', 'reservationClosesAt', 'fcodeOpensAt', 'startsAt', 'endsAt', 'queueOpensAt', 'lotteryClosesAt'] as const;
 const DAY_MS = 24 * 3600 * 1000;
 
 export function emptySaleForm(): SaleFormValues {
@@ -62,6 +60,12 @@ export function emptySaleForm(): SaleFormValues {
     startsAt: '',
     endsAt: '',
     paymentWindowSeconds: '900',
+    admission: ADMISSION_LIMITS.defaultMode,
+    admissionRatePerSecond: String(ADMISSION_LIMITS.defaultRatePerSecond),
+    admissionTtlSeconds: String(ADMISSION_LIMITS.defaultTtlSeconds),
+    purchaseWindowSeconds: String(ADMISSION_LIMITS.defaultPurchaseWindowSeconds),
+    queueOpensAt: '',
+    lotteryClosesAt: '',
   };
 }
 
@@ -82,6 +86,12 @@ export function saleFormOf(sale: Sale): SaleFormValues {
     startsAt: toDateTimeLocal(sale.startsAt),
     endsAt: toDateTimeLocal(sale.endsAt),
     paymentWindowSeconds: String(sale.paymentWindowSeconds),
+    admission: sale.admission,
+    admissionRatePerSecond: String(sale.admissionRatePerSecond),
+    admissionTtlSeconds: String(sale.admissionTtlSeconds),
+    purchaseWindowSeconds: String(sale.purchaseWindowSeconds),
+    queueOpensAt: toDateTimeLocal(sale.queueOpensAt),
+    lotteryClosesAt: toDateTimeLocal(sale.lotteryClosesAt),
   };
 }
 
@@ -128,7 +138,8 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
     else if (currency !== '') body.currency = currency;
   }
 
-  const whole = (field: 'priceCents' | 'stock' | 'fcodeStock' | 'perUserLimit' | 'paymentWindowSeconds', required: boolean, min: number, max: number) => {
+  type WholeField = 'priceCents' | 'stock' | 'fcodeStock' | 'perUserLimit' | 'paymentWindowSeconds' | 'admissionRatePerSecond' | 'admissionTtlSeconds' | 'purchaseWindowSeconds';
+  const whole = (field: WholeField, required: boolean, min: number, max: number) => {
     if (!editable(field)) return undefined;
     if (values[field].trim() === '') {
       if (required) errors[field] = 'Required.';
@@ -153,6 +164,10 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
   whole('perUserLimit', false, SALE_LIMITS.perUserLimitMin, SALE_LIMITS.perUserLimitMax);
   whole('paymentWindowSeconds', false, SALE_LIMITS.paymentWindowSecondsMin, SALE_LIMITS.paymentWindowSecondsMax);
   if (mode === 'create') body.reservationRequired = values.reservationRequired;
+  if (changed('admission')) body.admission = values.admission;
+  whole('admissionRatePerSecond', false, ADMISSION_LIMITS.ratePerSecondMin, ADMISSION_LIMITS.ratePerSecondMax);
+  whole('admissionTtlSeconds', false, ADMISSION_LIMITS.ttlSecondsMin, ADMISSION_LIMITS.ttlSecondsMax);
+  whole('purchaseWindowSeconds', false, ADMISSION_LIMITS.purchaseWindowSecondsMin, ADMISSION_LIMITS.purchaseWindowSecondsMax);
 
   const times: Partial<Record<(typeof TIME_FIELDS)[number], number>> = {};
   for (const field of TIME_FIELDS) {
@@ -178,6 +193,10 @@ export function checkSaleForm(values: SaleFormValues, mode: 'create' | 'edit', n
     if (reservationClosesAt > startsAt && !errors.reservationClosesAt) errors.reservationClosesAt = 'Reservations must close at or before the start.';
     if (fcodeOpensAt > startsAt && !errors.fcodeOpensAt) errors.fcodeOpensAt = 'The F-code window must open at or before the start.';
     if (endsAt <= startsAt && !errors.endsAt) errors.endsAt = 'The sale must end after it starts.';
+    // Checked only when sent: an edit form shows the times the sale follows now (the reservation close,
+    // the start), which move with those fields on the server but not in the form.
+    if (times.queueOpensAt !== undefined && changed('queueOpensAt') && times.queueOpensAt > startsAt && !errors.queueOpensAt) errors.queueOpensAt = 'The waiting room must open at or before the start.';
+    if (times.lotteryClosesAt !== undefined && changed('lotteryClosesAt') && times.lotteryClosesAt > startsAt && !errors.lotteryClosesAt) errors.lotteryClosesAt = 'Lottery entries must close at or before the start.';
   }
 
   if (Object.keys(errors).length > 0) return { errors };

@@ -4,7 +4,7 @@ import { ApiError } from '../shared/api';
 import { ErrorNotice } from '../shared/components';
 import { formatMoney } from '../shared/format';
 import { serverClock } from '../shared/server-clock';
-import type { ErrorDetail, Sale } from '../shared/types';
+import type { ErrorDetail, Sale } from '@sellout/contract';
 import { checkSaleForm, EDITABLE_FIELDS, FieldErrors, fieldErrorsFromDetails, SaleField, SaleFormValues } from './sale-form-rules';
 
 interface FieldProps {
@@ -111,6 +111,16 @@ export function SaleForm(props: SaleFormProps) {
     ) : (
       <input {...attributes} type="text" value={shown(field) as string} onInput={set(field)} disabled={disabled(field)} {...extra} />
     );
+  const numberField = (field: SaleField, label: string, hint?: string) => (
+    <Field field={field} label={label} errors={errors} hint={hint}>
+      {input(field, 'text', { inputMode: 'numeric' })}
+    </Field>
+  );
+  const timeField = (field: SaleField, label: string, hint?: string) => (
+    <Field field={field} label={label} errors={errors} hint={hint}>
+      {input(field, 'datetime-local')}
+    </Field>
+  );
 
   const price = Number(values.priceCents);
   const priceHint = Number.isSafeInteger(price) && values.priceCents.trim() !== '' ? `In minor units (cents, fen): ${formatMoney(price, /^[A-Z]{3}$/.test(values.currency) ? values.currency : 'CNY')}` : 'In minor units (cents, fen): 69900 is 699.00';
@@ -140,18 +150,10 @@ export function SaleForm(props: SaleFormProps) {
       <fieldset disabled={props.locked}>
         <legend>Stock and limits</legend>
         <div class="form-grid">
-          <Field field="stock" label="Stock (general pool)" errors={errors} hint={creating ? undefined : 'Change stock with "Add or remove stock".'}>
-            {input('stock', 'text', { inputMode: 'numeric' })}
-          </Field>
-          <Field field="fcodeStock" label="F-code stock" errors={errors} hint={creating ? 'Units kept for F-code holders. Default 0.' : undefined}>
-            {input('fcodeStock', 'text', { inputMode: 'numeric' })}
-          </Field>
-          <Field field="perUserLimit" label="Limit per buyer" errors={errors} hint="1 to 100 units. Default 1.">
-            {input('perUserLimit', 'text', { inputMode: 'numeric' })}
-          </Field>
-          <Field field="paymentWindowSeconds" label="Payment window (seconds)" errors={errors} hint="5 to 86,400. Default 900 (15 minutes).">
-            {input('paymentWindowSeconds', 'text', { inputMode: 'numeric' })}
-          </Field>
+          {numberField('stock', 'Stock (general pool)', creating ? undefined : 'Change stock with "Add or remove stock".')}
+          {numberField('fcodeStock', 'F-code stock', creating ? 'Units kept for F-code holders. Default 0.' : undefined)}
+          {numberField('perUserLimit', 'Limit per buyer', '1 to 100 units. Default 1.')}
+          {numberField('paymentWindowSeconds', 'Payment window (seconds)', '5 to 86,400. Default 900 (15 minutes).')}
         </div>
         <div class="field checkbox">
           <input
@@ -166,23 +168,52 @@ export function SaleForm(props: SaleFormProps) {
         </div>
       </fieldset>
       <fieldset disabled={props.locked}>
+        <legend>Admission</legend>
+        <div class="form-grid">
+          <Field field="admission" label="How buyers get in" errors={errors} hint="Open: every eligible buyer at once. Waiting room: admitted at a rate, in a random order among those who came before the start. Lottery: a draw.">
+            {(attributes) => (
+              <select {...attributes} value={shown('admission') as string} onChange={set('admission')} disabled={disabled('admission')}>
+                <option value="open">Open</option>
+                <option value="queue">Waiting room</option>
+                <option value="lottery">Lottery</option>
+              </select>
+            )}
+          </Field>
+          {values.admission === 'queue' ? (
+            <>
+              <Field field="admissionRatePerSecond" label="Buyers let in per second" errors={errors} hint="1 to 100,000. Default 1,000.">
+                {input('admissionRatePerSecond', 'text', { inputMode: 'numeric' })}
+              </Field>
+              <Field field="admissionTtlSeconds" label="Time to buy once let in (seconds)" errors={errors} hint="10 to 3,600. Default 120.">
+                {input('admissionTtlSeconds', 'text', { inputMode: 'numeric' })}
+              </Field>
+            </>
+          ) : null}
+          {values.admission === 'queue' || errors.queueOpensAt ? (
+            <Field field="queueOpensAt" label="Waiting room opens (optional, your local time)" errors={errors} hint="Default: when reservations close. At or before the start.">
+              {input('queueOpensAt', 'datetime-local')}
+            </Field>
+          ) : null}
+          {values.admission === 'lottery' ? (
+            <Field field="purchaseWindowSeconds" label="Winners' time to buy (seconds)" errors={errors} hint="60 to 86,400, from the start. Default 3,600. Units left after it go to the next in the draw.">
+              {input('purchaseWindowSeconds', 'text', { inputMode: 'numeric' })}
+            </Field>
+          ) : null}
+          {values.admission === 'lottery' || errors.lotteryClosesAt ? (
+            <Field field="lotteryClosesAt" label="Lottery entries close (optional, your local time)" errors={errors} hint="Default: the start. At or before the start; commit the seed before then.">
+              {input('lotteryClosesAt', 'datetime-local')}
+            </Field>
+          ) : null}
+        </div>
+      </fieldset>
+      <fieldset disabled={props.locked}>
         <legend>Windows (your local time)</legend>
         <div class="form-grid">
-          <Field field="startsAt" label="Sale starts" errors={errors}>
-            {input('startsAt', 'datetime-local')}
-          </Field>
-          <Field field="endsAt" label="Sale ends (optional)" errors={errors} hint="Default: 24 hours after the start.">
-            {input('endsAt', 'datetime-local')}
-          </Field>
-          <Field field="reservationOpensAt" label="Reservations open (optional)" errors={errors} hint="Default: now.">
-            {input('reservationOpensAt', 'datetime-local')}
-          </Field>
-          <Field field="reservationClosesAt" label="Reservations close (optional)" errors={errors} hint="Default: the start.">
-            {input('reservationClosesAt', 'datetime-local')}
-          </Field>
-          <Field field="fcodeOpensAt" label="F-code window opens (optional)" errors={errors} hint="Default: the start. Changes lock when it opens.">
-            {input('fcodeOpensAt', 'datetime-local')}
-          </Field>
+          {timeField('startsAt', 'Sale starts')}
+          {timeField('endsAt', 'Sale ends (optional)', 'Default: 24 hours after the start.')}
+          {timeField('reservationOpensAt', 'Reservations open (optional)', 'Default: now.')}
+          {timeField('reservationClosesAt', 'Reservations close (optional)', 'Default: the start.')}
+          {timeField('fcodeOpensAt', 'F-code window opens (optional)', 'Default: the start. Changes lock when it opens.')}
         </div>
       </fieldset>
       {otherErrors.length > 0 ? (

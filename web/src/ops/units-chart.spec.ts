@@ -1,4 +1,4 @@
-import { chartGeometry, niceStep } from './units-chart';
+import { chartGeometry, mergeSamples, niceStep, outcomeMix } from './units-chart';
 
 describe(niceStep.name, () => {
   it.each([
@@ -48,5 +48,41 @@ describe(chartGeometry.name, () => {
     );
     const lastX = Number(geometry.line.split(' L')[1].split(',')[0]);
     expect(lastX).toBeLessThan(geometry.plot.left + (geometry.plot.right - geometry.plot.left) / 5);
+  });
+});
+
+describe(mergeSamples.name, () => {
+  const point = (at: number, unitsSold: number) => ({ at: new Date(at).toISOString(), unitsSold, attempts: { CREATED: 1 } });
+
+  it('draws the recorded timeline up to the first figure the view read itself, then its own figures', () => {
+    expect(mergeSamples([point(1000, 1), point(2000, 5), point(3000, 9)], [{ at: 2500, unitsSold: 7 }])).toEqual([
+      { at: 1000, unitsSold: 1 },
+      { at: 2000, unitsSold: 5 },
+      { at: 2500, unitsSold: 7 },
+    ]);
+  });
+
+  it('draws the whole timeline before the view has read anything', () => {
+    expect(mergeSamples([point(1000, 1)], [])).toEqual([{ at: 1000, unitsSold: 1 }]);
+  });
+});
+
+describe(outcomeMix.name, () => {
+  it('sums attempts by outcome, largest first, with shares and the busiest second', () => {
+    const mix = outcomeMix([
+      { at: '2026-01-01T00:00:00.000Z', unitsSold: 3, attempts: { CREATED: 3, NOT_ELIGIBLE: 1 } },
+      { at: '2026-01-01T00:00:01.000Z', unitsSold: 4, attempts: { CREATED: 1, SOLD_OUT: 5 } },
+    ]);
+    expect(mix.total).toBe(10);
+    expect(mix.peakPerSecond).toBe(6);
+    expect(mix.outcomes).toEqual([
+      { outcome: 'SOLD_OUT', count: 5, percent: 50 },
+      { outcome: 'CREATED', count: 4, percent: 40 },
+      { outcome: 'NOT_ELIGIBLE', count: 1, percent: 10 },
+    ]);
+  });
+
+  it('is empty without points', () => {
+    expect(outcomeMix([])).toEqual({ total: 0, peakPerSecond: 0, outcomes: [] });
   });
 });

@@ -1,3 +1,5 @@
+import type { TimelinePoint } from '@sellout/contract';
+
 /** Geometry of the units-sold chart, kept apart from the markup so it can be tested on its own. */
 export interface Sample {
   /** Epoch ms (server time of the sample). */
@@ -59,4 +61,38 @@ export function chartGeometry(samples: Sample[], totalStock: number, width = 640
   const line = points.length > 0 ? `M${points.join(' L')}` : '';
   const area = points.length > 0 ? `${line} L${x(samples[samples.length - 1].at).toFixed(1)},${plot.bottom} L${plot.left},${plot.bottom} Z` : '';
   return { width, height, plot, yMax, yTicks, xTicks, line, area };
+}
+
+/**
+ * The curve to draw: the recorded timeline up to the first figure this view read itself, then the view's
+ * own figures (fresher than the timeline, which the server adds to about once a second).
+ */
+export function mergeSamples(timeline: TimelinePoint[], live: Sample[]): Sample[] {
+  const firstLive = live.length > 0 ? live[0].at : Number.POSITIVE_INFINITY;
+  const recorded = timeline.map((point) => ({ at: Date.parse(point.at), unitsSold: point.unitsSold })).filter((sample) => sample.at < firstLive);
+  return [...recorded, ...live];
+}
+
+export interface OutcomeMix {
+  total: number;
+  /** The most attempts in one point of the timeline. */
+  peakPerSecond: number;
+  outcomes: { outcome: string; count: number; percent: number }[];
+}
+
+/** Attempts by outcome summed over the timeline, largest first. */
+export function outcomeMix(points: TimelinePoint[]): OutcomeMix {
+  const counts = new Map<string, number>();
+  let peakPerSecond = 0;
+  for (const point of points) {
+    let inPoint = 0;
+    for (const [outcome, count] of Object.entries(point.attempts)) {
+      counts.set(outcome, (counts.get(outcome) ?? 0) + count);
+      inPoint += count;
+    }
+    peakPerSecond = Math.max(peakPerSecond, inPoint);
+  }
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  const outcomes = [...counts.entries()].map(([outcome, count]) => ({ outcome, count, percent: total === 0 ? 0 : (count / total) * 100 })).sort((left, right) => right.count - left.count);
+  return { total, peakPerSecond, outcomes };
 }

@@ -1,4 +1,4 @@
-import type { ErrorDetail } from './types';
+import type { ErrorDetail } from '@sellout/contract';
 
 /** Not a contract code: the request never got an answer (offline, reset, timed out). */
 export const NETWORK_ERROR = 'NETWORK_ERROR';

@@ -5,13 +5,35 @@ import { explainError, ExplainContext } from './error-messages';
 import { describeDuration, formatCountdown } from './format';
 import { onLinkClick } from './router';
 import { PHASE_LABELS } from './sale-timeline';
-import type { SalePhase } from './types';
+import type { SalePhase } from '@sellout/contract';
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
   return (
     <a href={props.href} class={props.class} onClick={onLinkClick}>
       {props.children}
     </a>
+  );
+}
+
+/** A column heading of {@link TableHead}; `hidden` keeps its label for screen readers only. */
+export interface ColumnHeading {
+  label: string;
+  class?: string;
+  hidden?: boolean;
+}
+
+/** The heading row of a data table, one `<th scope="col">` per column. */
+export function TableHead(props: { columns: ColumnHeading[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column) => (
+          <th key={column.label} scope="col" class={column.class}>
+            {column.hidden ? <span class="visually-hidden">{column.label}</span> : column.label}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 
@@ -38,6 +60,17 @@ export function ErrorNotice(props: { error: unknown; context?: ExplainContext; e
       <p>{explanation.advice}</p>
       {props.extra}
     </div>
+  );
+}
+
+/** A page whose subject is still loading or could not be had: its heading, the error if any, and a way back. */
+export function PlaceholderPage(props: { title: string; error: unknown; back: ComponentChildren }) {
+  return (
+    <section>
+      <h1>{props.title}</h1>
+      <ErrorNotice error={props.error} />
+      <p>{props.back}</p>
+    </section>
   );
 }
 

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../../src/common/errors/error-code';
+import { ErrorCode } from '@sellout/contract';
 import { ApiError, NETWORK_ERROR } from './api';
 import { explainError } from './error-messages';
 

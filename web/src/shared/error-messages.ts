@@ -37,6 +37,8 @@ export function explainError(error: unknown, context: ExplainContext = {}): Erro
       };
     case 'NOT_ELIGIBLE':
       return { title: 'This sale is for buyers who reserved a place', advice: 'You did not reserve before reservations closed. If you have an F-code, enter it and buy with it.' };
+    case 'NOT_ADMITTED':
+      return { title: 'It is not your turn yet', advice: 'This sale lets buyers in through its waiting room or its draw. Keep this page open: the Buy button turns on when you are admitted.' };
     case 'SALE_NOT_STARTED':
       return { title: 'The sale has not started yet', advice: 'Keep this page open: the Buy button turns on by itself at the start time.' };
     case 'SALE_PAUSED':

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { salePhase } from '../../../src/sales/sale-phase';
+import { salePhase, type Sale } from '@sellout/contract';
 import { currentPhase, fcodeWindowOpen, nextMilestone, phaseAt, reservationOpen, sellingOpen } from './sale-timeline';
-import type { Sale } from './types';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const T0 = Date.parse('2026-06-01T10:00:00.000Z');
@@ -24,6 +23,12 @@ function sale(overrides: Partial<Sale> = {}): Sale {
     startsAt: iso(T0 + 60_000),
     endsAt: iso(T0 + 120_000),
     paymentWindowSeconds: 900,
+    admission: 'open',
+    queueOpensAt: iso(T0 + 60_000),
+    admissionRatePerSecond: 1000,
+    admissionTtlSeconds: 120,
+    lotteryClosesAt: iso(T0 + 60_000),
+    purchaseWindowSeconds: 3600,
     paused: false,
     phase: 'reservation',
     remaining: 10,

@@ -1,4 +1,4 @@
-import type { Sale, SalePhase } from './types';
+import type { Sale, SalePhase } from '@sellout/contract';
 
 export interface SaleTimes {
   reservationOpensAt: number;

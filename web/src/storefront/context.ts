@@ -7,10 +7,10 @@ import { ApiError } from '../shared/api';
 export const buyerTokens = new TokenStore('sellout.token');
 
 export const purchaser = new Purchaser({
-  send: (saleId, body, idempotencyKey) => {
+  send: (saleId, body, idempotencyKey, admissionToken) => {
     const token = buyerTokens.get();
     if (token === null) return Promise.reject(new ApiError(401, 'UNAUTHENTICATED', 'Not signed in'));
-    return purchase(saleId, body, idempotencyKey, token);
+    return purchase(saleId, body, idempotencyKey, token, admissionToken);
   },
   sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   newKey: newIdempotencyKey,

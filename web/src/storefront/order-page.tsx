@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, useToken } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, PlaceholderPage, useToken } from '../shared/components';
 import { formatDateTime, formatMoney, orderReference } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
-import type { Order, OrderStatus, Sale } from '../shared/types';
+import type { Order, OrderStatus, Sale } from '@sellout/contract';
 import { buyerTokens } from './context';
 import { cancelOrder, fetchOrder, fetchSale, payOrder } from './store-api';
 
@@ -71,17 +71,7 @@ export function OrderPage(props: { orderId: string }) {
   }
 
   if (order === undefined) {
-    return (
-      <section>
-        <h1>
-          {fatal ? 'Order not available' : 'Loading your order…'}
-        </h1>
-        <ErrorNotice error={loadError} />
-        <p>
-          <Link href="/">Back to all sales</Link>
-        </p>
-      </section>
-    );
+    return <PlaceholderPage title={fatal ? 'Order not available' : 'Loading your order…'} error={loadError} back={<Link href="/">Back to all sales</Link>} />;
   }
 
   const act = async (action: 'pay' | 'cancel') => {

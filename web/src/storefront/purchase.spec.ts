@@ -1,5 +1,5 @@
 import { ApiError, NETWORK_ERROR } from '../shared/api';
-import type { Order } from '../shared/types';
+import type { Order } from '@sellout/contract';
 import { newIdempotencyKey, PurchaseBody, Purchaser, PurchaseProgress } from './purchase';
 
 function memoryStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> & { items: Map<string, string> } {

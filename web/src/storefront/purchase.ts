@@ -1,5 +1,5 @@
 import { ApiError } from '../shared/api';
-import type { Order } from '../shared/types';
+import type { Order } from '@sellout/contract';
 
 export interface PurchaseBody {
   quantity: number;
@@ -12,7 +12,7 @@ export type PurchaseProgress =
 
 export interface PurchaseDependencies {
   /** Sends the purchase once; throws `ApiError`. */
-  send: (saleId: string, body: PurchaseBody, idempotencyKey: string) => Promise<Order>;
+  send: (saleId: string, body: PurchaseBody, idempotencyKey: string, admissionToken?: string) => Promise<Order>;
   sleep: (milliseconds: number) => Promise<void>;
   newKey: () => string;
   /** Where the key of an unfinished purchase survives a reload (sessionStorage in the browser). */
@@ -22,6 +22,8 @@ export interface PurchaseDependencies {
 
 export interface PurchaseOptions {
   onProgress?: (progress: PurchaseProgress) => void;
+  /** Sales with a waiting room or a lottery: the buyer's admission token, sent as `Admission-Token`. */
+  admissionToken?: string;
 }
 
 /** Connection trouble and 503: back off and send the same request again (up to 6 tries, ~30 s). */
@@ -73,7 +75,7 @@ export class Purchaser {
     for (let attempt = 1; ; attempt += 1) {
       options.onProgress?.({ kind: 'sending', attempt });
       try {
-        const order = await this.dependencies.send(saleId, body, key);
+        const order = await this.dependencies.send(saleId, body, key, options.admissionToken);
         this.forgetIntent(saleId);
         return order;
       } catch (error) {

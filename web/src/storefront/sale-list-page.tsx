@@ -3,7 +3,7 @@ import { Countdown, ErrorNotice, Link, PhaseBadge } from '../shared/components';
 import { formatCount, formatMoney } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
 import { currentPhase, nextMilestone } from '../shared/sale-timeline';
-import type { Sale } from '../shared/types';
+import type { Sale } from '@sellout/contract';
 import { buyerTokens } from './context';
 import { fetchSales } from './store-api';
 

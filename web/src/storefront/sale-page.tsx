@@ -1,17 +1,24 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../shared/api';
-import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, useToken } from '../shared/components';
+import { Countdown, ErrorNotice, Link, Notice, PhaseBadge, PlaceholderPage, useToken } from '../shared/components';
 import { checkFcodeInput } from '../shared/fcode-input';
 import { describeDuration, formatCount, formatDateTime, formatMoney, orderReference } from '../shared/format';
 import { usePolling, useServerNow } from '../shared/hooks';
+import { useSaleEvents } from '../shared/sale-events';
 import { navigate } from '../shared/router';
 import { currentPhase, fcodeWindowOpen, isOver, nextMilestone, reservationOpen, sellingOpen, timesOf } from '../shared/sale-timeline';
-import type { Order, Reservation, Sale } from '../shared/types';
+import type { Order, Reservation, Sale } from '@sellout/contract';
+import { AdmissionPanel } from './admission-panel';
 import { buyerTokens, purchaser } from './context';
 import type { PurchaseProgress } from './purchase';
 import { fetchMyOrders, fetchMyReservation, fetchSale, reserve } from './store-api';
 
 const POLL_INTERVAL_MS = 3000;
+/**
+ * While the event stream is open the server pushes every change; a slow poll still re-reads the sale now
+ * and then, to keep the page's server clock in step and to catch up should a notice ever be missed.
+ */
+const POLL_WHILE_STREAMING_MS = 30_000;
 
 function progressText(progress: PurchaseProgress): string {
   if (progress.kind === 'sending') return progress.attempt === 1 ? 'Placing your order…' : `Trying again (attempt ${progress.attempt})…`;
@@ -35,6 +42,7 @@ export function SalePage(props: { saleId: string }) {
   const [progress, setProgress] = useState<PurchaseProgress | undefined>(undefined);
   const [buyError, setBuyError] = useState<unknown>(undefined);
   const [myOrders, setMyOrders] = useState<Order[]>([]);
+  const [admissionToken, setAdmissionToken] = useState<string | undefined>(undefined);
   const fcodeId = useId();
   const quantityId = useId();
   const buyHelpId = useId();
@@ -51,8 +59,17 @@ export function SalePage(props: { saleId: string }) {
     }
   };
 
-  // Gentle polling; it stops once the sale is over (or does not exist).
-  usePolling(refreshSale, { intervalMs: POLL_INTERVAL_MS, enabled: !over && !notFound }, [saleId]);
+  // The server pushes every change while the stream is open; gentle polling covers the times it is not
+  // (and slow polling the times it is), and stops once the sale is over (or does not exist).
+  const streaming = useSaleEvents(
+    saleId,
+    (pushed) => {
+      setSale(pushed);
+      setLoadError(undefined);
+    },
+    !over && !notFound,
+  );
+  usePolling(refreshSale, { intervalMs: streaming ? POLL_WHILE_STREAMING_MS : POLL_INTERVAL_MS, enabled: !over && !notFound }, [saleId]);
 
   useEffect(() => {
     setReservation(undefined);
@@ -71,17 +88,7 @@ export function SalePage(props: { saleId: string }) {
   }, [saleId, token]);
 
   if (sale === undefined) {
-    return (
-      <section>
-        <h1>
-          {notFound ? 'Sale not found' : 'Loading the sale…'}
-        </h1>
-        {loadError !== undefined ? <ErrorNotice error={loadError} /> : null}
-        <p>
-          <Link href="/">Back to all sales</Link>
-        </p>
-      </section>
-    );
+    return <PlaceholderPage title={notFound ? 'Sale not found' : 'Loading the sale…'} error={loadError} back={<Link href="/">Back to all sales</Link>} />;
   }
 
   const phase = currentPhase(sale, now);
@@ -120,6 +127,10 @@ export function SalePage(props: { saleId: string }) {
     else blockedBecause = 'The Buy button turns on by itself when the sale starts. Keep this page open.';
   } else if (unitsForMe <= 0) blockedBecause = sale.fcodeRemaining > 0 && !fcodeTyped ? 'Sold out for buyers without an F-code.' : 'Sold out.';
   else if (fcodeProblem !== undefined) blockedBecause = 'Fix the F-code first.';
+  // A waiting room or a lottery lets in only those it admitted (F-codes before the start excepted).
+  else if (sale.admission !== 'open' && admissionToken === undefined && !(fcodeTyped && now < times.startsAt)) {
+    blockedBecause = sale.admission === 'queue' ? 'The Buy button turns on by itself when it is your turn in the waiting room.' : 'Only lottery winners can buy, within their time to buy.';
+  }
 
   const onReserve = async () => {
     if (token === null) return;
@@ -142,7 +153,7 @@ export function SalePage(props: { saleId: string }) {
     setBuyError(undefined);
     const body = fcodeTyped ? { quantity: orderQuantity, fcode: fcode.trim() } : { quantity: orderQuantity };
     try {
-      const order = await purchaser.buy(saleId, body, { onProgress: setProgress });
+      const order = await purchaser.buy(saleId, body, { onProgress: setProgress, admissionToken });
       navigate(`/orders/${encodeURIComponent(order.id)}`, { order });
     } catch (caught) {
       setBuyError(caught);
@@ -240,6 +251,10 @@ export function SalePage(props: { saleId: string }) {
               ) : (
                 <p>No reservation needed: anyone signed in can buy when the sale starts.</p>
               )}
+
+              {sale.admission !== 'open' && phase !== 'ended' ? (
+                <AdmissionPanel sale={sale} token={token} now={now} fcode={fcodeTyped && fcodeCheck.ok ? fcode.trim() : undefined} onAdmission={setAdmissionToken} />
+              ) : null}
 
               {phase !== 'ended' && allowance <= 0 ? (
                 awaitingPayment ? (

@@ -1,6 +1,6 @@
 import { ApiError, apiRequest } from '../shared/api';
 import { serverClock } from '../shared/server-clock';
-import type { Order, Reservation, Sale } from '../shared/types';
+import type { LotteryStatus, Order, QueueStatus, Reservation, Sale } from '@sellout/contract';
 import type { PurchaseBody } from './purchase';
 
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
@@ -32,9 +32,34 @@ export async function fetchMyReservation(saleId: string, token: string): Promise
   }
 }
 
-export async function purchase(saleId: string, body: PurchaseBody, idempotencyKey: string, token: string): Promise<Order> {
-  const response = await apiRequest<Order>('POST', `/api/sales/${path(saleId)}/purchase`, { token, body, headers: { 'idempotency-key': idempotencyKey } });
+export async function purchase(saleId: string, body: PurchaseBody, idempotencyKey: string, token: string, admissionToken?: string): Promise<Order> {
+  const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+  if (admissionToken !== undefined) headers['admission-token'] = admissionToken;
+  const response = await apiRequest<Order>('POST', `/api/sales/${path(saleId)}/purchase`, { token, body, headers });
   return response.data;
+}
+
+/** Joins the sale's waiting room (a repeat keeps the place); an F-code stands in for a reservation. */
+export async function joinQueue(saleId: string, token: string, fcode?: string): Promise<QueueStatus> {
+  return (await apiRequest<QueueStatus>('POST', `/api/sales/${path(saleId)}/queue`, { token, body: fcode === undefined ? {} : { fcode } })).data;
+}
+
+/** The buyer's place in the waiting room, or null when they have not joined (404). */
+export async function fetchQueueStatus(saleId: string, token: string): Promise<QueueStatus | null> {
+  try {
+    return (await apiRequest<QueueStatus>('GET', `/api/sales/${path(saleId)}/queue/me`, { token })).data;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+export async function enterLottery(saleId: string, token: string, fcode?: string): Promise<void> {
+  await apiRequest('POST', `/api/sales/${path(saleId)}/lottery/entries`, { token, body: fcode === undefined ? {} : { fcode } });
+}
+
+export async function fetchLotteryStatus(saleId: string, token: string): Promise<LotteryStatus> {
+  return (await apiRequest<LotteryStatus>('GET', `/api/sales/${path(saleId)}/lottery/me`, { token })).data;
 }
 
 export async function fetchOrder(orderId: string, token: string): Promise<Order> {

@@ -1,0 +1,210 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Clock } from '../common/clock';
+import { ErrorCode } from '../common/errors/error-code';
+import { SellException } from '../common/errors/sell.exception';
+import { DeploymentBinding } from '../deployment/deployment-binding.service';
+import { DeploymentGateway } from '../deployment/deployment.gateway';
+import { OrderWriterGateway } from '../order-writer/order-writer.gateway';
+import { SaleRestoreService } from './sale-restore.service';
+import type { SaleEntity } from '../sales/sale.entity';
+import { SalesGateway } from '../sales/sales.gateway';
+import { SalesRepository } from '../sales/sales.repository';
+
+/** How often each process looks for the deployment key (a Redis that lost its memory has none). */
+const CHECK_INTERVAL_MS = 1_000;
+/**
+ * Before reading the database, the rebuild lets any batch the order writers read from the lost streams
+ * commit, so that its orders count against the stock rebuilt. This is a grace period, not a fence: a
+ * writer whose commit takes longer than this (a database slowed to a crawl) lands its batch after the
+ * rebuild read, and those orders are in the database but not in the rebuilt counters (300 ms proved too
+ * short once, under a fault-suite run on a loaded machine). A fence (writers holding a shared lock from
+ * read to commit, the rebuild an exclusive one) would close the window entirely.
+ */
+const SETTLE_MS = 1_000;
+/** The rebuild lock outlives a process that dies holding it by this much; another then takes over. */
+const LOCK_TTL_MS = 30_000;
+/** How long an id the database does not know is remembered as unknown (a sale may be created meanwhile). */
+const UNKNOWN_SALE_TTL_MS = 1_000;
+/** At most one on-demand repair of one sale per this interval, however hard it is hammered. */
+const REPAIR_INTERVAL_MS = 500;
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Rebuilds sales when Redis loses its memory under a running service (a restart without persistence, a
+ * failover to an empty replica, FLUSHALL). Every process checks every second that the deployment key
+ * (`<prefix>:deployment`, see DeploymentBinding) is there; a missing key means Redis lost everything.
+ * One process (a Redis lock) then rebuilds from the database every sale whose orders may still change
+ * (see SaleRestoreService.restoreMissing), as the boot restore does, and writes the key back; the others wait for the key. Meanwhile a request for a sale whose state is
+ * missing gets `503 UNAVAILABLE`, never `404 SALE_NOT_FOUND` (`saleMissingError`), and triggers a check at
+ * once. The lock only saves work: two rebuilds of one sale are safe (the `sale` hash is written last,
+ * only if absent), so a sale half rebuilt never admits a purchase.
+ */
+@Injectable()
+export class SaleRebuildService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SaleRebuildService.name);
+  private readonly lockToken = randomBytes(12).toString('hex');
+  private timer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  private rebuildRun?: Promise<void>;
+  private lost = false;
+  private lostNoticedAt = 0;
+  private reportedForeignBinding = false;
+  /** endsAt of sales the database holds (sales are never deleted). */
+  private readonly knownSales = new Map<string, number>();
+  /** Ids the database did not hold, until when that answer is trusted. */
+  private readonly unknownSales = new Map<string, number>();
+  private readonly repairs = new Map<string, number>();
+  /** Database look-ups in progress: concurrent misses of one id share one query. */
+  private readonly lookups = new Map<string, Promise<number | undefined>>();
+  /** Rebuilds of one sale in progress in this process: the full pass and a purchase's repair share them. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly binding: DeploymentBinding,
+    private readonly deployment: DeploymentGateway,
+    private readonly restore: SaleRestoreService,
+    private readonly sales: SalesRepository,
+    private readonly salesGateway: SalesGateway,
+    private readonly orderWriter: OrderWriterGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** True from noticing that Redis lost its memory until the sales are rebuilt (here or by another process). */
+  get rebuilding(): boolean {
+    return this.lost;
+  }
+
+  /** Looks for the deployment key now and rebuilds if it is gone; concurrent callers share one check. */
+  check(): Promise<void> {
+    this.checking ??= this.checkOnce()
+      .catch((error: unknown) => this.logger.warn(`Checking Redis for a lost keyspace failed: ${(error as Error).message}`))
+      .finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  /**
+   * What to answer for a sale the admission script did not find: `404 SALE_NOT_FOUND` only when the
+   * database does not hold it either; `409 SALE_ENDED` for an ended sale (its state is not rebuilt);
+   * otherwise its state is missing from Redis and being rebuilt: `503 UNAVAILABLE`.
+   */
+  async saleMissingError(saleId: string, now: number): Promise<SellException> {
+    const endsAt = await this.endsAtOf(saleId);
+    if (endsAt === undefined) return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
+    if (now >= endsAt) return new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(endsAt).toISOString()}`);
+    this.repairSoon(saleId);
+    return SellException.unavailable(`The live state of sale ${saleId} (being rebuilt)`);
+  }
+
+  private async checkOnce(): Promise<void> {
+    const boundTo = await this.deployment.boundId();
+    if (boundTo === this.binding.databaseId) {
+      this.lost = false;
+      return;
+    }
+    if (boundTo !== null) {
+      if (!this.reportedForeignBinding) {
+        this.reportedForeignBinding = true;
+        this.logger.error(`REDIS_KEY_PREFIX "${this.binding.prefix}" is now bound to another database (deployment ${boundTo}); this process's DATABASE_URL is deployment ${this.binding.databaseId}. Stop one of the two deployments.`);
+      }
+      return;
+    }
+    if (!this.lost) {
+      this.logger.warn("Redis has lost this deployment's keys (restarted empty or flushed): rebuilding every open sale from the database");
+      this.lostNoticedAt = Date.now();
+    }
+    this.lost = true;
+    if (this.rebuildRun || !(await this.deployment.tryLockRebuild(this.lockToken, LOCK_TTL_MS))) return;
+    // Not awaited: a check stays quick (a purchase that missed its sale triggers one and repairs that sale itself).
+    this.rebuildRun = this.rebuildAll()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Rebuilding the sales after Redis lost its memory failed; the next check retries'))
+      .finally(() => (this.rebuildRun = undefined));
+  }
+
+  private async rebuildAll(): Promise<void> {
+    try {
+      // Another process may have rebuilt and released the lock between this one's look and its lock.
+      if ((await this.deployment.boundId()) !== null) return;
+      const started = Date.now();
+      await this.settled();
+      const report = await this.restore.restoreMissing((sale) => this.restoreOnce(sale));
+      await this.binding.bind();
+      this.lost = false;
+      this.logger.warn(`Rebuilt ${report.restored.length} sale(s) after Redis lost its memory, in ${Date.now() - started} ms`);
+    } finally {
+      await this.deployment.unlockRebuild(this.lockToken);
+    }
+  }
+
+  /** Waits until SETTLE_MS have passed since the loss was noticed. */
+  private async settled(): Promise<void> {
+    const wait = this.lostNoticedAt + SETTLE_MS - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+
+  /**
+   * Rebuilds one sale a purchase found missing, without waiting for its turn in the rebuild of every sale
+   * (rebuilding a sale twice at once is safe). When only this sale lost its state (the deployment key is
+   * there), only once its outbox is fully persisted, so that no order still only in Redis is left out of
+   * the units sold.
+   */
+  private repairSoon(saleId: string): void {
+    const now = Date.now();
+    if ((this.repairs.get(saleId) ?? 0) > now) return;
+    if (this.repairs.size > CACHE_LIMIT) this.repairs.clear();
+    this.repairs.set(saleId, now + REPAIR_INTERVAL_MS);
+    void this.repair(saleId).catch((error: unknown) => this.logger.warn(`Rebuilding sale ${saleId} failed: ${(error as Error).message}`));
+  }
+
+  private async repair(saleId: string): Promise<void> {
+    await this.check();
+    if (await this.salesGateway.saleExists(saleId)) return;
+    if (this.lost) await this.settled();
+    else if ((await this.orderWriter.lagOf([saleId]))[0] > 0) return;
+    const sale = await this.sales.findById(saleId);
+    if (sale && sale.endsAt > this.clock.now() && (await this.restoreOnce(sale))) this.logger.warn(`Rebuilt the Redis state of sale ${saleId}, which was missing`);
+  }
+
+  private restoreOnce(sale: SaleEntity): Promise<boolean> {
+    let running = this.inFlight.get(sale.id);
+    if (!running) {
+      running = this.restore.restoreSale(sale).finally(() => this.inFlight.delete(sale.id));
+      this.inFlight.set(sale.id, running);
+    }
+    return running;
+  }
+
+  private async endsAtOf(saleId: string): Promise<number | undefined> {
+    const known = this.knownSales.get(saleId);
+    if (known !== undefined) return known;
+    if ((this.unknownSales.get(saleId) ?? 0) > Date.now()) return undefined;
+    let lookup = this.lookups.get(saleId);
+    if (!lookup) {
+      lookup = this.lookUp(saleId).finally(() => this.lookups.delete(saleId));
+      this.lookups.set(saleId, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUp(saleId: string): Promise<number | undefined> {
+    const sale = await this.sales.findById(saleId);
+    if (!sale) {
+      if (this.unknownSales.size > CACHE_LIMIT) this.unknownSales.clear();
+      this.unknownSales.set(saleId, Date.now() + UNKNOWN_SALE_TTL_MS);
+      return undefined;
+    }
+    if (this.knownSales.size > CACHE_LIMIT) this.knownSales.clear();
+    this.knownSales.set(saleId, sale.endsAt);
+    return sale.endsAt;
+  }
+}
