@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ManualClock } from '../src/common/clock';
 import { assertInvariants } from './support/invariants';
-import { createTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
+import { createTestDatabase, TestDatabase } from './support/server-process';
+import { createTestApp, TestApp, TestResponse, testKeyPrefix, uniqueId } from './support/test-app';
 import {
   buy,
   buyOrFail,
@@ -59,14 +60,22 @@ function watchStockEquation(app: TestApp, saleId: string): { stop: () => Promise
 }
 
 describe('Expiry of unpaid orders', () => {
+  // A database and Redis keys of this file's own: the tests below count every expiry a sweeper makes (its
+  // passes, the metric), and on a database shared with earlier test files a booting app restores their
+  // sales, whose unpaid orders would fall due on this clock too.
+  let database: TestDatabase;
+  let env: Record<string, string>;
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await createTestApp();
+    database = await createTestDatabase();
+    env = { DATABASE_URL: database.url, REDIS_KEY_PREFIX: testKeyPrefix(database.url) };
+    app = await createTestApp({ env });
   });
 
   afterAll(async () => {
-    await app.close();
+    await app?.close();
+    await database?.drop();
   });
 
   describe('when an order is not paid by payBy', () => {
@@ -244,7 +253,7 @@ describe('Expiry of unpaid orders', () => {
 
   describe('when two sweepers run at once on the same sale', () => {
     it('never releases one order twice', async () => {
-      const second = await createTestApp({ env: { ORDER_WRITER_ENABLED: 'false' }, clock: app.clock });
+      const second = await createTestApp({ env: { ...env, ORDER_WRITER_ENABLED: 'false' }, clock: app.clock });
       try {
         const { saleId, paymentWindowMs } = await createLiveSale(app, { stock: 400, paymentWindowSeconds: 30 });
         const orderIds = await buyForAll(app, saleId, userIds(uniqueId('both'), 400));
