@@ -127,7 +127,7 @@ function clusterSeeds(nodes: string[]): { host: string; port: number }[] {
  * A client of the Redis Cluster seeded by `nodes` (REDIS_CLUSTER_NODES), with every master's connection
  * open before it is used. Each node's connection (ioredis opens one per node it learns of) gets what the
  * single-node client has: `commandTimeoutMs` enforced by one watchdog per connection rather than a timer
- * per command, the commands of one event-loop turn sent in one socket write, and refusals at hand-over
+ * per command, the commands of one event-loop turn sent in a few socket writes, and refusals at hand-over
  * marked as never sent (`markClusterRefusals` does the same for the cluster client's own).
  */
 export async function createClusterClient(nodes: string[], commandTimeoutMs: number, name: string, extra: ClusterOptions = {}): Promise<Cluster> {
