@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { OutcomeUnknownError } from '../src/common/errors/outcome-unknown.error';
 import { loadConfig } from '../src/config/app-config';
 import { runScriptAtMostOnce, wasNeverSent } from '../src/redis/command-outcome';
+import { LiveGateway } from '../src/live/live.gateway';
 import { createClusterClient } from '../src/redis/redis-client.factory';
 import { execPerNode, keySlot, masterOfKey, nodeKey } from '../src/redis/redis-topology';
 import { MAX_COMMANDS_PER_WRITE } from '../src/redis/write-coalescing';
@@ -197,6 +198,14 @@ describe('On a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       expect(listed.status).toBe(200);
       const live = new Map<string, { stock: { generalRemaining: number } }>(listed.body.items.map((item: { id: string }) => [item.id, item]));
       for (const saleId of saleIds) expect(live.get(saleId)).toBeDefined();
+    });
+
+    it('reads the units sold of sales on every master at once, as the timeline samples them', async () => {
+      const byMaster = await salesOnEveryMaster(5);
+      const saleIds = [...byMaster.values()].map((ids) => ids[0]);
+      await buyOrFail(app, saleIds[0], uniqueId('u'));
+
+      expect(await app.app.get(LiveGateway).unitsSold([...saleIds, 'no-such-sale'])).toEqual([1, 0, 0, undefined]);
     });
 
     it('adjusts stock, pauses and reports stats of a sale on any master', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.constants';
+import { execPerNode, type RedisClient } from '../redis/redis-topology';
 import { parseSaleSignal, saleChangedMessage, type SaleSignal } from './sale-signal';
 
 /**
@@ -25,7 +26,7 @@ export class LiveGateway implements OnModuleDestroy {
   };
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
     private readonly keys: RedisKeys,
   ) {}
@@ -49,11 +50,15 @@ export class LiveGateway implements OnModuleDestroy {
 
   /** Units in live orders of each sale, as its Redis hash holds them now (undefined where it holds none). */
   async unitsSold(saleIds: string[]): Promise<(number | undefined)[]> {
-    const pipeline = this.redis.pipeline();
-    for (const saleId of saleIds) pipeline.hget(this.keys.forSale(saleId).sale, 'unitsSold');
-    const replies = (await pipeline.exec()) ?? [];
+    // One pipeline per master: on a cluster, one pipeline over sales of several masters is refused whole.
+    const replies = await execPerNode(
+      this.redis,
+      saleIds,
+      (saleId) => this.keys.forSale(saleId).sale,
+      (pipeline, saleId) => pipeline.hget(this.keys.forSale(saleId).sale, 'unitsSold'),
+    );
     return saleIds.map((_saleId, index) => {
-      const [error, value] = replies[index] ?? [];
+      const [error, value] = replies[index];
       return error || value === null || value === undefined ? undefined : Number(value);
     });
   }
