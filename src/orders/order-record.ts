@@ -92,8 +92,3 @@ export function orderFromEntity(entity: OrderEntity): OrderRecord {
     paidAt: entity.paidAt,
   };
 }
-
-/** Orders that hold units: they count against stock, the buyer's allowance and their F-code. */
-export function isLiveStatus(status: OrderStatus): boolean {
-  return status === 'pending_payment' || status === 'paid';
-}

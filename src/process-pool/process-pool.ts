@@ -11,6 +11,15 @@ import { RestartBackoff } from './restart-backoff';
  */
 export const DRAIN_TIMEOUT_MS = 30_000;
 
+/** One scrape's gathering: which worker asked, and the other workers' reports so far. */
+interface MetricsGathering {
+  requester: Worker;
+  requestId: number;
+  pending: Set<number>;
+  reports: MetricsReport[];
+  timer: NodeJS.Timeout;
+}
+
 /**
  * The primary process of `WEB_CONCURRENCY` > 1: it serves nothing and opens no connection to Redis or the
  * database. It forks the HTTP workers (Node's cluster: they share the port, and the primary hands each
@@ -30,14 +39,6 @@ export const DRAIN_TIMEOUT_MS = 30_000;
  * A `/metrics` scrape reaches one worker; the primary relays the other workers' metrics to it, so that
  * the scrape shows the whole service (see pool-messages.ts).
  */
-/** One scrape's gathering: which worker asked, and the other workers' reports so far. */
-interface MetricsGathering {
-  requester: Worker;
-  requestId: number;
-  pending: Set<number>;
-  reports: MetricsReport[];
-  timer: NodeJS.Timeout;
-}
 
 export class ProcessPool {
   private readonly logger: Logger;

@@ -5,11 +5,6 @@ import { runScript } from '../redis/lua-scripts';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
-/**
- * The `reservations` hash of a sale (userId → reservedAt), the hot path's copy of the database's
- * reservations. Written only with HSETNX and the database's reservedAt, so writing it again after a
- * failure converges on the same content.
- */
 /** Reservations per mirror-reservations.lua call: about a millisecond of Redis time. */
 const CHUNK = 2_000;
 /** Script calls in flight at once during a bulk mirror. */
@@ -36,6 +31,11 @@ async function mirrorReservations(redis: RedisClient, key: string, reservations:
   return added;
 }
 
+/**
+ * The `reservations` hash of a sale (userId → reservedAt), the hot path's copy of the database's
+ * reservations. Written only with HSETNX and the database's reservedAt, so writing it again after a
+ * failure converges on the same content.
+ */
 @Injectable()
 export class ReservationsGateway {
   constructor(

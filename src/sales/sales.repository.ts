@@ -39,10 +39,10 @@ const PHASE_CONDITIONS: Record<SalePhase, string> = {
   upcoming: `${BEFORE_PRIORITY} AND sale.reservation_opens_at > :now`,
 };
 
-/** The `sales` table. Writes take the caller's transaction manager (see DatabaseService.transaction). */
 /** Stands for an unset (null) time in comparisons: no sale time is negative. */
 const UNSET_TIME = -1;
 
+/** The `sales` table. Writes take the caller's transaction manager (see DatabaseService.transaction). */
 @Injectable()
 export class SalesRepository {
   constructor(private readonly database: DatabaseService) {}

@@ -52,11 +52,6 @@ export class LotteryRanking {
     return this.data.buckets ? new LotteryRanking({ ...this.data, buckets: undefined }) : this;
   }
 
-  /** SHA-256 (hex) of the user id ranked `rank` (0-based). */
-  hashAtRank(rank: number): string {
-    return this.hashOf(this.data.rankOrder[rank]);
-  }
-
   /** SHA-256 (hex) of every entrant's user id, sorted. */
   entryHashes(): string[] {
     return Array.from(this.data.hashOrder, (index) => this.hashOf(index));

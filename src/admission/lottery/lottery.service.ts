@@ -15,7 +15,7 @@ import { type LotteryRounds, LotteryGateway } from './lottery.gateway';
 import { LotteryRepository } from './lottery.repository';
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
-/** Drawn lotteries whose ranking this process keeps (a million entries take about 72 MB). */
+/** Drawn lotteries whose ranking this process keeps (a million entries take about 40 MB: see LotteryRanking). */
 const RANKINGS_KEPT = 2;
 
 /** A drawn lottery's result, as `GET …/lottery/result` and the draw answer it (see `resultJson`). */

@@ -235,8 +235,6 @@ function FcodeIssuer(props: { sale: Sale; onIssued: () => void }) {
   );
 }
 
-
-/** A sale's batches from the server (so they survive a reload), with their counts and downloads. */
 const BATCH_COLUMNS: ColumnHeading[] = [
   { label: 'Issued' },
   { label: 'Codes', class: 'number' },
@@ -248,6 +246,7 @@ const BATCH_COLUMNS: ColumnHeading[] = [
   { label: 'Download', hidden: true },
 ];
 
+/** A sale's batches from the server (so they survive a reload), with their counts and downloads. */
 function FcodeBatchList(props: { sale: Sale; batches: FcodeBatchSummary[] | undefined; error: unknown }) {
   const [downloading, setDownloading] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);

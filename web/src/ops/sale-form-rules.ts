@@ -5,8 +5,7 @@ import { fromDateTimeLocal, toDateTimeLocal } from '../shared/format';
  * The create/edit form of a sale and its checks, which mirror docs/api.md ("POST /api/admin/sales") so that
  * most mistakes are caught before a request; the server's own answer still wins and is shown per field.
  * The bounds are the server's own (src/contract/sale-limits.ts), so the two cannot drift apart.
- */
-/**
+ *
  * A sale's settings as its inputs hold them: text, a checkbox for `reservationRequired` and a choice for
  * `admission`. An empty `queueOpensAt` or `lotteryClosesAt` follows the sale's own times (the server's
  * defaults: the reservation close, the start).
