@@ -22,6 +22,17 @@ function documentedCodes(apiDoc: string): Record<string, number> {
   return Object.fromEntries([...apiDoc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((match) => [match[1], Number(match[2])]));
 }
 
+/** Field names of each table under docs/api.md's "## Shapes" (`#### Name`, then `| \`field\` | … |` rows). */
+function documentedShapes(apiDoc: string): Record<string, string[]> {
+  const shapes = apiDoc.slice(apiDoc.indexOf('\n## Shapes'));
+  return Object.fromEntries(
+    shapes
+      .split(/^#### /m)
+      .slice(1)
+      .map((section) => [section.slice(0, section.indexOf('\n')).trim(), [...section.matchAll(/^\| `(\w+)` \|/gm)].map((match) => match[1]).sort()]),
+  );
+}
+
 describe('Documentation matches the code', () => {
   it('finds the configuration variables', () => {
     expect(configVariables()).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL', 'DATABASE_URL', 'JWT_SECRET', 'AUTH_DEV_TOKENS']));
@@ -39,9 +50,11 @@ describe('Documentation matches the code', () => {
   describe('docs/api.md', () => {
     let app: TestApp;
     let openApiRoutes: string[];
+    let schemas: Record<string, { properties?: Record<string, unknown> }>;
     beforeAll(async () => {
       app = await createTestApp();
-      const document = (await app.request<{ paths: Record<string, Record<string, unknown>> }>('GET', '/docs-json')).body;
+      const document = (await app.request<{ paths: Record<string, Record<string, unknown>>; components: { schemas: typeof schemas } }>('GET', '/docs-json')).body;
+      schemas = document.components.schemas;
       openApiRoutes = Object.entries(document.paths)
         .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
         .sort();
@@ -58,10 +71,18 @@ describe('Documentation matches the code', () => {
       expect(documentedCodes(read('docs/api.md'))).toEqual(expected);
     });
 
+    it('lists every field of each shape it documents, as the OpenAPI document has them', () => {
+      const documented = documentedShapes(read('docs/api.md'));
+      expect(Object.keys(documented).length).toBeGreaterThan(20);
+      const fromCode = Object.fromEntries(Object.keys(documented).map((name) => [name, Object.keys(schemas[name]?.properties ?? {}).sort()]));
+      expect(documented).toEqual(fromCode);
+    });
+
     it('reads routes and codes the way they are written', () => {
       const sample = '#### `GET /api/sales/:saleId`\n#### `POST /api/orders/:orderId/pay`\n| `SOLD_OUT` | 409 | no stock |\n';
       expect(documentedRoutes(sample)).toEqual(['GET /api/sales/{saleId}', 'POST /api/orders/{orderId}/pay']);
       expect(documentedCodes(sample)).toEqual({ SOLD_OUT: 409 });
+      expect(documentedShapes(`## Routes\n#### \`GET /x\`\n| \`a\` | … |\n## Shapes\n#### ADto\n\n| \`b\` | number |\n| \`a\` | string |\n#### BDto\n`)).toEqual({ ADto: ['a', 'b'], BDto: [] });
     });
   });
 

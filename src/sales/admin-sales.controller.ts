@@ -51,7 +51,7 @@ export class AdminSalesController {
 
   @Patch(':saleId')
   @ApiOperation({
-    summary: 'Change times, limits, name, description or price',
+    summary: 'Change times, limits, name, description, price or admission',
     description:
       'Any subset of the fields; the merged sale must satisfy the same time rules as a new one. Allowed only before fcodeOpensAt ' +
       '(from then on buyers may be buying): 409 SALE_LOCKED after. sku, currency and stock are not editable here (400). ' +

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { SaleTimeline, TimelinePoint } from '../../contract/responses';
 
-export class TimelinePointDto {
+export class TimelinePointDto implements TimelinePoint {
   @ApiProperty({ example: '2026-11-29T10:00:01.000Z', description: 'Start of the step' })
   at: string;
 
@@ -11,7 +12,7 @@ export class TimelinePointDto {
   attempts: Record<string, number>;
 }
 
-export class TimelineResponseDto {
+export class TimelineResponseDto implements SaleTimeline {
   @ApiProperty()
   saleId: string;
 
