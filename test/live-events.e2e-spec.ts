@@ -4,7 +4,7 @@ import { SaleEventsHub } from '../src/live/sale-events.hub';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
 import { SseClient, type SseEvent } from './support/sse-client';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
-import { eventually } from './support/browser';
+import { eventually } from './support/eventually';
 
 const isSale = (check: (sale: any) => boolean) => (event: SseEvent) => event.event === 'sale' && check(event.data);
 
@@ -52,7 +52,7 @@ describe('Live updates: GET /api/sales/:saleId/events', () => {
       expect(second.response?.headers['retry-after']).toBe('5');
       expect(JSON.parse(await second.text())).toMatchObject({ statusCode: 503, code: 'UNAVAILABLE' });
       first.close();
-      await eventually(async () => (app.app.get(SaleEventsHub).size === 0 ? true : undefined), 5000, 'the closed stream to leave');
+      await eventually(() => app.app.get(SaleEventsHub).size === 0, { timeoutMs: 5000, what: 'the closed stream to leave' });
       const third = await subscribe(url, sale.id);
       expect(third.response?.statusCode).toBe(200);
     });
@@ -73,7 +73,7 @@ describe('Live updates: GET /api/sales/:saleId/events', () => {
       expect((await app.request('GET', `/api/sales/${sale.id}`)).status).toBe(200);
       client.close();
       const counted = /sellout_http_requests_total\{route="\/api\/sales\/:saleId\/events",method="GET",status="200"\} 1/;
-      await eventually(async () => (counted.test((await app.request('GET', '/metrics')).text) ? true : undefined), 5000, 'the stream to be counted');
+      await eventually(async () => counted.test((await app.request('GET', '/metrics')).text), { timeoutMs: 5000, what: 'the stream to be counted' });
     });
 
     it('sends the sale at once, then every change of stock, pause and phase', async () => {
@@ -111,7 +111,7 @@ describe('Live updates: GET /api/sales/:saleId/events', () => {
       expect((await app.request('POST', `/api/admin/sales/${sale.id}/stock`, { token: app.opsToken(), body: { pool: 'general', add: 1 } })).status).toBe(200);
       await client.next(isSale((view) => view.stock === 3 && view.remaining === 1));
       expect((await purchase(app, sale.id, third)).status).toBe(201);
-      await eventually(async () => (client.events.filter((event) => event.event === 'sold_out').length === 2 ? true : undefined), 5000, 'a second sold_out');
+      await client.next((event) => event.event === 'sold_out' && event !== soldOut);
     });
 
     it('coalesces a burst of purchases into a few events rather than one per purchase', async () => {

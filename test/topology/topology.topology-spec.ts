@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { claimCheckIntervalMs } from '../../src/order-writer/order-writer.service';
 import { ORDER_WRITER_GROUP, RedisKeys } from '../../src/redis/redis-keys';
+import { eventually } from '../support/eventually';
 import { assertInvariants, InvariantSource, ObservedOrder, redisOrdersOf } from '../support/invariants';
 import { createTestDatabase, devToken, httpCall, HttpAnswer, ServerProcess, TestDatabase } from '../support/server-process';
 import { RedisClusterHandle, startRedisCluster } from '../support/test-services';
@@ -187,7 +188,7 @@ describeOnPostgres('Topology: several service processes on a Redis Cluster and P
         if (lane === 0 && accepted.length === 0) await sleep(1);
       }
     });
-    while (accepted.length < 20) await sleep(10);
+    await eventually(() => accepted.length >= 20, { timeoutMs: 30_000, what: 'the first 20 accepted purchases' });
     await cluster.failover(master);
     stopAt = Math.min(stopAt, next + 100);
     await Promise.all(buyers);
@@ -290,7 +291,7 @@ describeOnPostgres('Topology: several service processes on a Redis Cluster and P
         if (answer.status !== 201) await sleep(5);
       }
     });
-    while (accepted.length < 20) await sleep(10);
+    await eventually(() => accepted.length >= 20, { timeoutMs: 30_000, what: 'the first 20 accepted purchases' });
     const server = cluster.servers.find((candidate) => candidate.port === master);
     if (!server) throw new Error(`no server on port ${master}`);
     await server.kill();
