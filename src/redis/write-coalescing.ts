@@ -29,10 +29,16 @@ export const MAX_COMMANDS_PER_WRITE = 8;
 export function coalesceWrites(client: Redis): void {
   let corked: Writable | undefined;
   let queued = 0;
+  /** Whether the end of this turn is scheduled already (one `setImmediate` per turn, not per write). */
+  let turnEndScheduled = false;
   const release = () => {
     const stream = corked;
     corked = undefined;
     stream?.uncork();
+  };
+  const endTurn = () => {
+    turnEndScheduled = false;
+    release();
   };
   const send: SendCommand = client.sendCommand.bind(client);
   client.sendCommand = ((command, stream) => {
@@ -42,7 +48,10 @@ export function coalesceWrites(client: Redis): void {
       corked = client.stream;
       corked.cork();
       queued = 0;
-      setImmediate(release);
+      if (!turnEndScheduled) {
+        turnEndScheduled = true;
+        setImmediate(endTurn);
+      }
     }
     const result = send(command, stream);
     if (coalesced && corked !== undefined && ++queued >= MAX_COMMANDS_PER_WRITE) release();
