@@ -1,5 +1,6 @@
 import { WaitingRoomGateway } from '../src/admission/waiting-room/waiting-room.gateway';
 import { formatFcode, generateFcode, hashFcode } from '../src/fcodes/fcode-codec';
+import { withTypo } from './fcodes.fixtures';
 import { assertInvariants } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers, SaleOptions, TestSale } from './support/sales';
 import { createTestApp, TestApp, TestResponse } from './support/test-app';
@@ -56,6 +57,9 @@ describe('Waiting room', () => {
       expect((await join(sale.id, holder, { fcode: formatFcode(code) })).status).toBe(201);
       const wrong = await join(sale.id, buyer, { fcode: formatFcode(generateFcode()) });
       expect(wrong.body).toMatchObject({ statusCode: 403, code: 'FCODE_INVALID' });
+      // A typo is told as the purchase route tells it: both go through one F-code check.
+      const typo = await join(sale.id, buyer, { fcode: withTypo(formatFcode(code)) });
+      expect(typo.body).toMatchObject({ code: 'FCODE_INVALID', message: expect.stringContaining('mistyped'), details: [{ field: 'fcode', message: 'check character does not match' }] });
     });
 
     it('refuses before queueOpensAt, after the end, on a sale without a waiting room, and a malformed body', async () => {

@@ -7,8 +7,8 @@ import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
 import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
 
 /**
- * An F-code offered to join a waiting room or enter a lottery (instead of a reservation), behind the same
- * brute-force brake as at purchase: a join must not become a cheaper way to test guessed codes.
+ * An F-code offered with a purchase, or to join a waiting room or enter a lottery (instead of a
+ * reservation), behind one brute-force brake: a join must not become a cheaper way to test guessed codes.
  */
 @Injectable()
 export class FcodeEligibility {
@@ -28,7 +28,9 @@ export class FcodeEligibility {
     const parsed = parseFcode(fcode);
     if (!parsed.ok) {
       await this.limiter.recordFailure(userId, ip);
-      throw new SellException(ErrorCode.FcodeInvalid, 'This is not a valid F-code', [{ field: 'fcode', message: parsed.reason === 'typo' ? 'check character does not match' : 'not an F-code' }]);
+      throw parsed.reason === 'typo'
+        ? new SellException(ErrorCode.FcodeInvalid, 'This F-code looks mistyped: its check character does not match. Please check each character and try again', [{ field: 'fcode', message: 'check character does not match' }])
+        : new SellException(ErrorCode.FcodeInvalid, 'This is not a valid F-code', [{ field: 'fcode', message: 'not an F-code' }]);
     }
     const result = await check(hashFcode(this.config.fcodeSecret, parsed.normalized));
     if (isWrong(result)) await this.limiter.recordFailure(userId, ip);

@@ -1,15 +1,12 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { AdmissionTokens } from '../admission/admission-token';
+import { FcodeEligibility } from '../admission/fcode-eligibility';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
 import { isInfrastructureError } from '../common/errors/infrastructure-error';
 import { SellException } from '../common/errors/sell.exception';
 import { newOrderId } from '../common/ids';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
-import { FcodeAttemptLimiter } from '../fcodes/fcode-attempt-limiter';
-import { hashFcode, parseFcode } from '../fcodes/fcode-codec';
 import { SaleChangeNotifier } from '../live/sale-change-notifier';
 import { TimelineRecorder } from '../live/timeline-recorder';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,7 +15,7 @@ import { OutcomeUnknownError } from '../common/errors/outcome-unknown.error';
 import { RedisDurability } from '../redis/durability';
 import { SaleRebuildService } from '../rebuild/sale-rebuild.service';
 import { SalesGateway } from '../sales/sales.gateway';
-import { PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
+import { PurchaseAttempt, PurchaseGateway, PurchaseOutcome } from './purchase.gateway';
 import { SoldOutCache } from './sold-out-cache';
 
 export interface PurchaseRequest {
@@ -53,11 +50,10 @@ export class PurchaseService implements OnModuleInit {
   constructor(
     private readonly gateway: PurchaseGateway,
     private readonly soldOut: SoldOutCache,
-    private readonly fcodeLimiter: FcodeAttemptLimiter,
+    private readonly fcodeCheck: FcodeEligibility,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly durability: RedisDurability,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sales: SalesGateway,
     private readonly rebuild: SaleRebuildService,
     private readonly admissionTokens: AdmissionTokens,
@@ -90,39 +86,29 @@ export class PurchaseService implements OnModuleInit {
   }
 
   private async admit(request: PurchaseRequest): Promise<PurchaseResult> {
-    const { saleId, userId } = request;
-    const withFcode = request.fcode !== undefined;
-    const parsedFcode = withFcode ? parseFcode(request.fcode as string) : undefined;
+    const { saleId, userId, fcode } = request;
 
-    if (this.soldOut.isSoldOut(saleId, withFcode) && !(await this.mayBeReplay(request))) {
+    if (this.soldOut.isSoldOut(saleId, fcode !== undefined) && !(await this.mayBeReplay(request))) {
       throw soldOutError(saleId);
     }
 
-    let fcodeHash: string | undefined;
-    if (parsedFcode) {
-      await this.fcodeLimiter.assertAllowed(userId, request.ip);
-      if (!parsedFcode.ok) {
-        await this.fcodeLimiter.recordFailure(userId, request.ip);
-        throw parsedFcode.reason === 'typo'
-          ? new SellException(ErrorCode.FcodeInvalid, 'This F-code looks mistyped: its check character does not match. Please check each character and try again', [{ field: 'fcode', message: 'check character does not match' }])
-          : new SellException(ErrorCode.FcodeInvalid, 'This is not a valid F-code', [{ field: 'fcode', message: 'not an F-code' }]);
-      }
-      fcodeHash = hashFcode(this.config.fcodeSecret, parsedFcode.normalized);
-    }
-
     const now = this.clock.now();
-    const outcome = await this.gateway.purchase({
+    const attempt: PurchaseAttempt = {
       saleId,
       userId,
       orderId: newOrderId(saleId, now),
       now,
       quantity: request.quantity,
-      fcodeHash,
+      fcodeHash: undefined,
       idempotencyKey: request.idempotencyKey,
       // One HMAC in this process; the script decides whether the sale needs it, atomically with the rest.
       admitted: request.admissionToken !== undefined && this.admissionTokens.admits(request.admissionToken, saleId, userId, now),
-    });
-    if (fcodeHash !== undefined && outcome.outcome !== 'FCODE_INVALID') await this.fcodeLimiter.releaseAttempt(userId, request.ip);
+    };
+    // With an F-code, the brute-force brake wraps the script call; a plain purchase goes straight to it.
+    const outcome =
+      fcode === undefined
+        ? await this.gateway.purchase(attempt)
+        : await this.fcodeCheck.check(userId, request.ip, fcode, (fcodeHash) => this.gateway.purchase({ ...attempt, fcodeHash }), isFcodeRefused);
     if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
       if (this.durability.waitsForReplicas) await this.durability.confirm(saleId, `The purchase (order ${outcome.order.id})`);
       return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
@@ -130,7 +116,6 @@ export class PurchaseService implements OnModuleInit {
     if (outcome.outcome === 'SOLD_OUT') {
       this.soldOut.recordSoldOut(saleId, outcome.generalRemaining, outcome.fcodeRemaining, outcome.stockVersion);
     }
-    if (outcome.outcome === 'FCODE_INVALID') await this.fcodeLimiter.recordFailure(userId, request.ip);
     // Redis not knowing the sale is not the end of it: the database decides (it may be being rebuilt).
     if (outcome.outcome === 'SALE_NOT_FOUND') throw await this.rebuild.saleMissingError(saleId, now);
     throw refusalError(saleId, outcome);
@@ -201,4 +186,9 @@ function refusalError(saleId: string, refusal: Exclude<PurchaseOutcome, { outcom
       return refusal.generalRemaining > 0 ? soldOutError(saleId, [{ field: 'quantity', message: 'fewer units left than requested' }]) : soldOutError(saleId);
     }
   }
+}
+
+/** A script answer that counts as a wrong F-code against the buyer and their address. */
+function isFcodeRefused(outcome: PurchaseOutcome): boolean {
+  return outcome.outcome === 'FCODE_INVALID';
 }
