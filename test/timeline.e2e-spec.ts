@@ -1,4 +1,5 @@
 import { TimelineRecorder } from '../src/live/timeline-recorder';
+import { TimelineRepository } from '../src/live/timeline.repository';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -103,5 +104,36 @@ describe('Sale timeline: GET /api/admin/sales/:saleId/timeline', () => {
       const sale = await createSale(app);
       expect((await app.request('GET', `/api/admin/sales/${sale.id}/timeline`, { token: app.token('buyer-1') })).body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
     });
+  });
+});
+
+(process.env.DATABASE_URL ? describe.skip : describe)('Sale timeline on the embedded database', () => {
+  it('keeps counts flushed while another caller holds a transaction open that then rolls back', async () => {
+    const app = await createTestApp();
+    try {
+      const sale = await createSale(app, { stock: 1, reservationRequired: false });
+      let rollBack!: () => void;
+      const mayRollBack = new Promise<void>((resolve) => (rollBack = resolve));
+      let lockHeld!: () => void;
+      const held = new Promise<void>((resolve) => (lockHeld = resolve));
+      const failing = app.database.transaction(async (manager) => {
+        await manager.query('UPDATE "sales" SET "id" = "id" WHERE 0');
+        lockHeld();
+        await mayRollBack;
+        throw new Error('rolled back on purpose');
+      });
+      await held;
+      // The one connection is inside that transaction now: a write outside transaction() would join it.
+      const adding = app.app.get(TimelineRepository).add([{ saleId: sale.id, atSecond: Math.floor(sale.startsAt / 1000), outcome: 'CREATED', attempts: 3, unitsSold: 1 }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      rollBack();
+      await expect(failing).rejects.toThrow('rolled back on purpose');
+      await adding;
+
+      const steps = await app.app.get(TimelineRepository).steps(sale.id, 1);
+      expect(steps.map((step) => [step.outcome, Number(step.attempts)])).toEqual([['CREATED', 3]]);
+    } finally {
+      await app.close();
+    }
   });
 });

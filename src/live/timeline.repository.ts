@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 
 /** One process's count of attempts of a sale in a second with an outcome, to be added to the table. */
@@ -30,6 +31,12 @@ export class TimelineRepository {
   constructor(private readonly database: DatabaseService) {}
 
   async add(counts: TimelineCount[]): Promise<void> {
+    // Through transaction(), as every write: on the embedded database a write outside it would run inside
+    // whatever transaction another caller holds open on the one connection, and share its fate.
+    await this.database.transaction((manager) => this.upsert(manager, counts));
+  }
+
+  private async upsert(manager: EntityManager, counts: TimelineCount[]): Promise<void> {
     const postgres = this.database.kind === 'postgres';
     for (let start = 0; start < counts.length; start += ROWS_PER_STATEMENT) {
       const chunk = counts.slice(start, start + ROWS_PER_STATEMENT);
@@ -43,7 +50,7 @@ export class TimelineRepository {
       const highest = postgres
         ? 'GREATEST(sale_timeline.units_sold, EXCLUDED.units_sold)'
         : 'MAX(COALESCE(sale_timeline.units_sold, excluded.units_sold), COALESCE(excluded.units_sold, sale_timeline.units_sold))';
-      await this.database.manager.query(
+      await manager.query(
         `INSERT INTO sale_timeline (sale_id, at_second, outcome, attempts, units_sold) VALUES ${tuples.join(', ')}
          ON CONFLICT (sale_id, at_second, outcome) DO UPDATE SET attempts = sale_timeline.attempts + excluded.attempts, units_sold = ${highest}`,
         parameters,

@@ -30,7 +30,7 @@ export class LotteryRepository {
 
   /** Stores the seed and its hash unless one is committed already; true when this call committed. */
   async commitSeed(saleId: string, seed: string, seedHash: string, now: number): Promise<boolean> {
-    const result = await this.database.manager.update(SaleEntity, { id: saleId, lotterySeedHash: IsNull() }, { lotterySeed: seed, lotterySeedHash: seedHash, updatedAt: now });
+    const result = await this.database.transaction((manager) => manager.update(SaleEntity, { id: saleId, lotterySeedHash: IsNull() }, { lotterySeed: seed, lotterySeedHash: seedHash, updatedAt: now }));
     return (result.affected ?? 0) > 0;
   }
 

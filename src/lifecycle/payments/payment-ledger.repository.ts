@@ -46,12 +46,14 @@ export class PaymentLedger {
 
   async record(entry: PaymentEntry): Promise<void> {
     try {
-      await this.database.manager.insert(PaymentRecordEntity, {
-        ...entry,
-        id: `pay_${ulid(this.clock.now())}`,
-        saleId: saleIdOfOrder(entry.orderId) ?? null,
-        createdAt: this.clock.now(),
-      });
+      await this.database.transaction((manager) =>
+        manager.insert(PaymentRecordEntity, {
+          ...entry,
+          id: `pay_${ulid(this.clock.now())}`,
+          saleId: saleIdOfOrder(entry.orderId) ?? null,
+          createdAt: this.clock.now(),
+        }),
+      );
     } catch (error) {
       this.logger.error({ err: error, ...entry }, 'A payment could not be written to the ledger; reconcile it by its reference');
     }
