@@ -1,10 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ErrorNotice } from '../shared/components';
 import { describeDuration, formatCount } from '../shared/format';
 import { usePolling } from '../shared/hooks';
 import { useSaleEvents } from '../shared/sale-events';
 import { serverClock } from '../shared/server-clock';
+import { throttled } from '../shared/throttle';
 import type { SaleStats, TimelinePoint } from '@sellout/contract';
 import { opsTokens } from './context';
 import { fetchStats, fetchTimeline } from './ops-api';
@@ -12,6 +13,11 @@ import { chartGeometry, mergeSamples, outcomeMix, Sample } from './units-chart';
 
 /** Ten minutes of one-second samples. */
 const MAX_SAMPLES = 600;
+/**
+ * `GET …/stats` at most this often while changes are pushed: the stream announces up to four a second
+ * during a sell-out, and each stats answer costs the server counts over the sale's orders and F-codes.
+ */
+const STATS_MIN_INTERVAL_MS = 1000;
 
 /** `general + fcode − generalRemaining − fcodeRemaining = unitsSold` (the HTTP contract), with the figures. */
 export function stockEquation(stats: SaleStats): { holds: boolean; left: number } {
@@ -114,8 +120,8 @@ function OutcomeMix(props: { points: TimelinePoint[] }) {
 }
 
 /**
- * The live view of a sale: `GET …/stats` at once on every change the sale's event stream announces (every
- * second while the stream is down), and the sale's timeline, so the curve and the outcome mix start at the
+ * The live view of a sale: `GET …/stats` on the changes the sale's event stream announces, at most once a
+ * second (every second while the stream is down), and the sale's timeline, so the curve and the outcome mix start at the
  * first purchase attempt however late the view is opened, live or after the sale.
  */
 export function LiveStats(props: { saleId: string; running: boolean; onStats?: (stats: SaleStats) => void }) {
@@ -124,7 +130,9 @@ export function LiveStats(props: { saleId: string; running: boolean; onStats?: (
   const [timeline, setTimeline] = useState<TimelinePoint[]>([]);
   const [changes, setChanges] = useState(0);
   const samples = useRef<Sample[]>([]);
-  const streaming = useSaleEvents(props.saleId, () => setChanges((count) => count + 1), props.running);
+  const refresh = useMemo(() => throttled(() => setChanges((count) => count + 1), STATS_MIN_INTERVAL_MS), []);
+  useEffect(() => () => refresh.cancel(), [refresh]);
+  const streaming = useSaleEvents(props.saleId, refresh.call, props.running);
 
   usePolling(
     async () => {
