@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
-import { OpsOnly } from '../auth/auth.decorators';
+import { OpsApi } from '../auth/ops-api.decorator';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN } from '../common/ids';
 import { ID_RULE } from '../contract/ids';
@@ -14,11 +14,7 @@ function checkSaleId(saleId: string): void {
   if (!ID_PATTERN.test(saleId)) throw SellException.validation([{ field: 'saleId', message: ID_RULE }]);
 }
 
-@ApiTags('fcodes (ops)')
-@ApiBearerAuth()
-@OpsOnly()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FORBIDDEN: the token lacks the ops role' })
+@OpsApi('fcodes (ops)')
 @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the database is unreachable; nothing was changed' })
 @Controller('api/admin')
 export class FcodesController {

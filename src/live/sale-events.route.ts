@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replyWithError } from '../common/errors/reply-with-error';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN } from '../common/ids';
+import { ID_RULE } from '../contract/ids';
 import { SaleEventsHub } from './sale-events.hub';
 
 export const SALE_EVENTS_PATH = '/api/sales/:saleId/events';
@@ -36,7 +37,7 @@ export class SaleEventsRoute implements OnModuleInit {
     fastify.get<{ Params: { saleId: string } }>(SALE_EVENTS_PATH, (request, reply) => {
       const { saleId } = request.params;
       if (!ID_PATTERN.test(saleId)) {
-        replyWithError(SellException.validation([{ field: 'saleId', message: 'must be 1-100 characters of letters, digits, _ . -' }]), request, reply);
+        replyWithError(SellException.validation([{ field: 'saleId', message: ID_RULE }]), request, reply);
         return;
       }
       this.hub.firstEvents(saleId).then(

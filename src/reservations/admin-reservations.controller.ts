@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { OpsOnly } from '../auth/auth.decorators';
+import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { OpsApi } from '../auth/ops-api.decorator';
 import { SellException } from '../common/errors/sell.exception';
 import { createValidationPipe } from '../common/validation';
 import { SaleIdPipe } from '../common/pipes/sale-id.pipe';
@@ -11,11 +11,7 @@ import { ReservationsService } from './reservations.service';
 
 const validationPipe = createValidationPipe();
 
-@ApiTags('reservations (ops)')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FORBIDDEN: the token lacks the ops role' })
-@OpsOnly()
+@OpsApi('reservations (ops)')
 @ApiExtraModels(ImportReservationsDto)
 @Controller('api/admin/sales/:saleId/reservations')
 export class AdminReservationsController {

@@ -1,17 +1,13 @@
 import { Controller, HttpCode, Param, Post, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { OpsOnly } from '../../auth/auth.decorators';
+import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { OpsApi } from '../../auth/ops-api.decorator';
 import { SaleIdPipe } from '../../common/pipes/sale-id.pipe';
 import { LotteryCommitmentDto, LotteryResultDto } from './dto/lottery.dto';
 import { resultStream } from './lottery.controller';
 import { LotteryService } from './lottery.service';
 
-@ApiTags('admission (ops)')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FORBIDDEN: the token lacks the ops role' })
+@OpsApi('admission (ops)')
 @ApiResponse({ status: 404, description: 'SALE_NOT_FOUND, or NOT_FOUND: the sale has no lottery' })
-@OpsOnly()
 @Controller('api/admin/sales/:saleId/lottery')
 export class AdminLotteryController {
   constructor(private readonly lottery: LotteryService) {}
