@@ -1,4 +1,5 @@
 import Redis, { Cluster, type ChainableCommander } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 
 /**
  * The hot-path client: one Redis node (`REDIS_URL`) or a Redis Cluster (`REDIS_CLUSTER_NODES`). Both speak
@@ -22,27 +23,11 @@ export function nodeKey(node: Redis): string {
   return `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`;
 }
 
-/** CRC16/XMODEM, the checksum Redis Cluster maps keys to slots with. */
-function crc16(text: string): number {
-  let crc = 0;
-  for (const byte of Buffer.from(text)) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc;
-}
-
-export const CLUSTER_SLOTS = 16384;
-
-/** The cluster slot of a key: only its hash tag (the first non-empty `{…}`) counts when it has one. */
-export function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open !== -1) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) return crc16(key.slice(open + 1, close)) % CLUSTER_SLOTS;
-  }
-  return crc16(key) % CLUSTER_SLOTS;
-}
+/**
+ * The cluster slot of a key: only its hash tag (the first non-empty `{…}`) counts when it has one. The
+ * very function ioredis routes commands with, so what this code groups by master is what ioredis sends.
+ */
+export const keySlot: (key: string) => number = calculateSlot;
 
 /** The master serving a key's slot, as the client's slot map says ('' when unknown or on one node). */
 export function masterOfKey(client: RedisClient, key: string): string {
