@@ -11,8 +11,6 @@ import { OrdersRepository } from './orders.repository';
 
 /** Most orders `GET /api/me/orders` lists from the database (a buyer holds a handful per sale). */
 export const MY_ORDERS_LIMIT = 500;
-/** How far back a sale's end may lie for its orders to still be read live from Redis: the longest payment window. */
-const LIVE_AFTER_END_MS = 86_400_000;
 
 /**
  * Reads orders. While a sale runs, the `order:<id>` hash in Redis is the live state (it exists from the
@@ -58,10 +56,8 @@ export class OrdersService {
   }
 
   /** Sales whose orders may still change in Redis: not ended, or ended less than a payment window ago. */
-  private async liveSaleIds(): Promise<string[]> {
-    const now = this.clock.now();
-    const sales = await this.sales.findEndingAfter(now - LIVE_AFTER_END_MS);
-    return sales.filter((sale) => sale.endsAt + sale.paymentWindowSeconds * 1000 > now).map((sale) => sale.id);
+  private liveSaleIds(): Promise<string[]> {
+    return this.sales.idsWithPaymentWindowOpenAt(this.clock.now());
   }
 
   private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, EntityManager, In, MoreThan } from 'typeorm';
+import { SALE_LIMITS } from '../contract/sale-limits';
 import { DatabaseService } from '../database/database.service';
 import type { SalePhase } from './sale-rules';
 import { SaleEntity } from './sale.entity';
@@ -62,11 +63,6 @@ export class SalesRepository {
     return new Set(rows.map((row) => row.id));
   }
 
-  /** The end and payment window of every sale ending after `after` (the rest of each row is left unread). */
-  findEndingAfter(after: number): Promise<Pick<SaleEntity, 'id' | 'endsAt' | 'paymentWindowSeconds'>[]> {
-    return this.database.manager.find(SaleEntity, { select: { id: true, endsAt: true, paymentWindowSeconds: true }, where: { endsAt: MoreThan(after) } });
-  }
-
   /** Sales whose `endsAt` is after `now`, soonest start first. */
   findNotEnded(now: number): Promise<SaleEntity[]> {
     return this.database.manager.find(SaleEntity, { where: { endsAt: MoreThan(now) }, order: { startsAt: 'ASC', id: 'ASC' } });
@@ -77,12 +73,24 @@ export class SalesRepository {
    * follows `endsAt`) still open. Soonest start first.
    */
   findPaymentWindowOpenAt(at: number): Promise<SaleEntity[]> {
-    return this.database.manager
-      .createQueryBuilder(SaleEntity, 'sale')
-      .where('sale.ends_at + sale.payment_window_seconds * 1000 > :at', { at })
-      .orderBy('sale.starts_at', 'ASC')
-      .addOrderBy('sale.id', 'ASC')
-      .getMany();
+    return this.paymentWindowOpenAt(at).orderBy('sale.starts_at', 'ASC').addOrderBy('sale.id', 'ASC').getMany();
+  }
+
+  /** The ids of the sales `findPaymentWindowOpenAt` finds (the rest of each row is left unread). */
+  async idsWithPaymentWindowOpenAt(at: number): Promise<string[]> {
+    const rows = await this.paymentWindowOpenAt(at).select('sale.id', 'id').getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  private paymentWindowOpenAt(at: number) {
+    return (
+      this.database.manager
+        .createQueryBuilder(SaleEntity, 'sale')
+        // No payment window is longer than the longest allowed: this bound lets the index on ends_at narrow
+        // the scan to recent sales; the sum decides.
+        .where('sale.ends_at > :earliest', { earliest: at - SALE_LIMITS.paymentWindowSecondsMax * 1000 })
+        .andWhere('sale.ends_at + sale.payment_window_seconds * 1000 > :at', { at })
+    );
   }
 
   /**
