@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { rankLottery } from '../admission/lottery/lottery-ranking';
 import { LotteryGateway } from '../admission/lottery/lottery.gateway';
 import { LotteryRepository } from '../admission/lottery/lottery.repository';
+import { restoreRecordedDraw } from '../admission/lottery/lottery-ranking';
 import { WaitingRoomRepository } from '../admission/waiting-room/waiting-room.repository';
 import { Clock } from '../common/clock';
 import { isInfrastructureError } from '../common/errors/infrastructure-error';
@@ -157,10 +157,7 @@ export class SaleRestoreService implements OnApplicationBootstrap, BeforeApplica
       for await (const lines of this.lottery.entryPages(sale.id, true)) await this.lotteryGateway.mirrorEntries(sale.id, lines);
       return;
     }
-    const ranking = await rankLottery(sale.lotterySeed, this.lottery.entryPages(sale.id), true, sale.lotteryEntryCount);
-    if (ranking.count !== sale.lotteryEntryCount) throw new Error(`The lottery of sale ${sale.id} was drawn over ${sale.lotteryEntryCount} entries, but ${ranking.count} are recorded`);
-    await this.lotteryGateway.writeRanks(sale.id, ranking.buckets);
-    await this.lotteryGateway.recordDraw(sale.id, ranking.count, await this.lottery.rounds(sale.id));
+    await restoreRecordedDraw(this.lottery, this.lotteryGateway, { id: sale.id, lotterySeed: sale.lotterySeed, lotteryEntryCount: sale.lotteryEntryCount });
   }
 
   /**

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DIGEST_BYTES, type RankBuckets, rankEntryTexts, type RankingData, type RankingReply, type RankingRequest, type RankingThreadData } from './lottery-ranking.core';
+import type { LotteryGateway } from './lottery.gateway';
+import type { LotteryRepository } from './lottery.repository';
 
 /**
  * Below this many entries a draw is ranked inline: a thread costs more to start than the work. Above it,
@@ -231,3 +233,22 @@ function createWorker(workerData: RankingThreadData): Worker {
 }
 
 let transpiledThread: string | undefined;
+
+/**
+ * Puts a recorded draw into Redis: the ranking again from the recorded entries and seed (the same seed and
+ * entries give the same ranks), then every recorded round. A draw that ranks another number of entries
+ * than the record holds is not put back (its buyers would get another draw's winners): it throws.
+ * Used where Redis lacks a drawn lottery: the lottery's own repair and the rebuild after Redis lost it.
+ */
+export async function restoreRecordedDraw(
+  repository: LotteryRepository,
+  gateway: LotteryGateway,
+  sale: { id: string; lotterySeed: string; lotteryEntryCount: number },
+): Promise<{ ranking: LotteryRanking; rounds: number }> {
+  const ranking = await rankLottery(sale.lotterySeed, repository.entryPages(sale.id), true, sale.lotteryEntryCount);
+  if (ranking.count !== sale.lotteryEntryCount) throw new Error(`The lottery of sale ${sale.id} was drawn over ${sale.lotteryEntryCount} entries, but ${ranking.count} are recorded`);
+  const rounds = await repository.rounds(sale.id);
+  await gateway.writeRanks(sale.id, ranking.buckets);
+  await gateway.recordDraw(sale.id, ranking.count, rounds);
+  return { ranking, rounds: rounds.length };
+}

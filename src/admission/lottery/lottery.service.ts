@@ -10,7 +10,7 @@ import { AdmissionTokens } from '../admission-token';
 import { fcodeInvalidError, FcodeEligibility } from '../fcode-eligibility';
 import type { LotteryCommitmentDto, LotteryEntryDto, LotteryStatusDto } from './dto/lottery.dto';
 import { newSeed, sha256Hex, winnersFor } from './lottery-draw';
-import { type LotteryRanking, rankLottery } from './lottery-ranking';
+import { type LotteryRanking, rankLottery, restoreRecordedDraw } from './lottery-ranking';
 import { type LotteryRounds, LotteryGateway } from './lottery.gateway';
 import { LotteryRepository } from './lottery.repository';
 
@@ -185,14 +185,10 @@ export class LotteryService {
     const state = await this.gateway.advance(sale.id, this.clock.now(), sale.purchaseWindowSeconds * 1000);
     if (state === 'SALE_NOT_FOUND') throw missingRedisState(sale.id);
     if (state !== 'NOT_DRAWN') return;
-    const ranking = await rankLottery(sale.lotterySeed as string, this.repository.entryPages(sale.id), true, sale.lotteryEntryCount ?? 0);
-    if (ranking.count !== sale.lotteryEntryCount) throw new Error(`The draw of sale ${sale.id} ranked ${sale.lotteryEntryCount} entries, but ${ranking.count} are recorded now`);
-    const rounds = await this.repository.rounds(sale.id);
-    await this.gateway.writeRanks(sale.id, ranking.buckets);
-    await this.gateway.recordDraw(sale.id, ranking.count, rounds);
+    const { ranking, rounds } = await restoreRecordedDraw(this.repository, this.gateway, { id: sale.id, lotterySeed: sale.lotterySeed as string, lotteryEntryCount: sale.lotteryEntryCount ?? 0 });
     await this.gateway.dropEntries(sale.id);
     this.keepRanking(sale.id, ranking);
-    this.logger.warn(`Put the recorded draw of sale ${sale.id} (${ranking.count} entries, ${rounds.length} round(s)) back into Redis`);
+    this.logger.warn(`Put the recorded draw of sale ${sale.id} (${ranking.count} entries, ${rounds} round(s)) back into Redis`);
   }
 
   /** The rounds so far (opening the next when due, and recording new ones), or undefined before the draw. */
