@@ -162,6 +162,21 @@ describe('Fair admission after Redis lost its memory', () => {
       expect([again.status, again.body]).toEqual([200, before[5]]);
     });
 
+    it('comes back empty when nobody had joined: buyers who join after the loss are admitted at the rate', async () => {
+      const buyers = buyerIds(3);
+      const sale = await queueSale({ admissionRatePerSecond: 1, stock: 5 }, buyers);
+      await loseRedis(() => mine(sale.id, buyers[0]));
+      for (const buyer of buyers) expect((await join(sale.id, buyer)).status).toBe(201);
+
+      openSale(app, sale);
+      app.clock.advance(1000);
+      await tick();
+      expect((await places(sale.id, buyers)).filter((status) => status.admitted)).toHaveLength(1);
+      app.clock.advance(2000);
+      await tick();
+      expect((await places(sale.id, buyers)).every((status) => status.admitted)).toBe(true);
+    });
+
     it('comes back as far as it had got: admitted buyers keep the window they were shown, nobody else is let in meanwhile, and the rest follow at the rate', async () => {
       const buyers = buyerIds(10);
       const sale = await queueSale({ admissionRatePerSecond: 2, admissionTtlSeconds: 120, stock: 10 }, buyers);

@@ -83,7 +83,7 @@ export class SaleRestoreGateway {
    */
   async restoreQueue(saleId: string, entries: QueueEntryEntity[], line: { admitted: number; arrivals: number; now: number }): Promise<void> {
     const keys = this.keys.forSale(saleId);
-    for (let start = 0; start === 0 || start < entries.length; start += QUEUE_ENTRIES_PER_CALL) {
+    for (let start = 0; start < entries.length; start += QUEUE_ENTRIES_PER_CALL) {
       const args = entries.slice(start, start + QUEUE_ENTRIES_PER_CALL).flatMap((entry) => [entry.userId, entry.place, entry.admittedAt ?? '']);
       this.check(saleId, await runScript<number>(this.redis, 'restore-queue', [keys.sale, keys.queue, keys.queueAdmittedAt, keys.queueState], [line.admitted, line.arrivals, line.now, ...args]));
     }
