@@ -57,7 +57,8 @@ const TRIM_INTERVAL_MS = 10_000;
 
 /**
  * Persists orders from every sale's outbox stream into the database: a consumer group per stream, batches
- * read with XREADGROUP on a dedicated blocking connection and applied in one transaction each, acknowledged
+ * read with XREADGROUP (on a dedicated blocking connection; on a Redis Cluster, polled per sale through the
+ * shared client) and applied in one transaction each, acknowledged
  * only after the commit. Redelivery is harmless (insert-or-ignore, compare-and-set status updates), so a
  * crash at any point loses nothing: unacknowledged entries of a dead consumer are claimed by a live one
  * (XAUTOCLAIM). A message that keeps failing is parked in `events:dead` after `maxDeliveries`, never retried

@@ -36,8 +36,9 @@ export function insertChunkSizes(rows: number): number[] {
 }
 
 /**
- * The columns `insertIgnoringDuplicates` writes, in the order it reads them off an order. Checked against
- * the entity when the first INSERT text is made, so a column added to `OrderEntity` cannot be left out.
+ * The columns `insertIgnoringDuplicates` writes, in the order it reads them off an order. Each time an
+ * INSERT text is made (once per chunk size), the set of them is checked against the entity's columns, so
+ * a column added to `OrderEntity` cannot be left out.
  */
 export const ORDER_INSERT_COLUMNS = ['id', 'sale_id', 'user_id', 'quantity', 'unit_price_cents', 'amount_cents', 'currency', 'status', 'pool', 'fcode_hash', 'created_at', 'pay_by', 'paid_at', 'updated_at'] as const;
 
