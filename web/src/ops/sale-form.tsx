@@ -181,29 +181,13 @@ export function SaleForm(props: SaleFormProps) {
           </Field>
           {values.admission === 'queue' ? (
             <>
-              <Field field="admissionRatePerSecond" label="Buyers let in per second" errors={errors} hint="1 to 100,000. Default 1,000.">
-                {input('admissionRatePerSecond', 'text', { inputMode: 'numeric' })}
-              </Field>
-              <Field field="admissionTtlSeconds" label="Time to buy once let in (seconds)" errors={errors} hint="10 to 3,600. Default 120.">
-                {input('admissionTtlSeconds', 'text', { inputMode: 'numeric' })}
-              </Field>
+              {numberField('admissionRatePerSecond', 'Buyers let in per second', '1 to 100,000. Default 1,000.')}
+              {numberField('admissionTtlSeconds', 'Time to buy once let in (seconds)', '10 to 3,600. Default 120.')}
             </>
           ) : null}
-          {values.admission === 'queue' || errors.queueOpensAt ? (
-            <Field field="queueOpensAt" label="Waiting room opens (optional, your local time)" errors={errors} hint="Default: when reservations close. At or before the start.">
-              {input('queueOpensAt', 'datetime-local')}
-            </Field>
-          ) : null}
-          {values.admission === 'lottery' ? (
-            <Field field="purchaseWindowSeconds" label="Winners' time to buy (seconds)" errors={errors} hint="60 to 86,400, from the start. Default 3,600. Units left after it go to the next in the draw.">
-              {input('purchaseWindowSeconds', 'text', { inputMode: 'numeric' })}
-            </Field>
-          ) : null}
-          {values.admission === 'lottery' || errors.lotteryClosesAt ? (
-            <Field field="lotteryClosesAt" label="Lottery entries close (optional, your local time)" errors={errors} hint="Default: the start. At or before the start; commit the seed before then.">
-              {input('lotteryClosesAt', 'datetime-local')}
-            </Field>
-          ) : null}
+          {values.admission === 'queue' || errors.queueOpensAt ? timeField('queueOpensAt', 'Waiting room opens (optional, your local time)', 'Default: when reservations close. At or before the start.') : null}
+          {values.admission === 'lottery' ? numberField('purchaseWindowSeconds', "Winners' time to buy (seconds)", '60 to 86,400, from the start. Default 3,600. Units left after it go to the next in the draw.') : null}
+          {values.admission === 'lottery' || errors.lotteryClosesAt ? timeField('lotteryClosesAt', 'Lottery entries close (optional, your local time)', 'Default: the start. At or before the start; commit the seed before then.') : null}
         </div>
       </fieldset>
       <fieldset disabled={props.locked}>
