@@ -104,11 +104,8 @@ export class PurchaseService implements OnModuleInit {
       // One HMAC in this process; the script decides whether the sale needs it, atomically with the rest.
       admitted: request.admissionToken !== undefined && this.admissionTokens.admits(request.admissionToken, saleId, userId, now),
     };
-    // With an F-code, the brute-force brake wraps the script call; a plain purchase goes straight to it.
-    const outcome =
-      fcode === undefined
-        ? await this.gateway.purchase(attempt)
-        : await this.fcodeCheck.check(userId, request.ip, fcode, (fcodeHash) => this.gateway.purchase({ ...attempt, fcodeHash }), isFcodeRefused);
+    // A plain purchase goes straight to the script (no closure here: this runs for every purchase).
+    const outcome = fcode === undefined ? await this.gateway.purchase(attempt) : await this.purchaseWithFcode(attempt, request.ip, fcode);
     if (outcome.outcome === 'CREATED' || outcome.outcome === 'REPLAYED') {
       if (this.durability.waitsForReplicas) await this.durability.confirm(saleId, `The purchase (order ${outcome.order.id})`);
       return { order: outcome.order, replayed: outcome.outcome === 'REPLAYED' };
@@ -119,6 +116,11 @@ export class PurchaseService implements OnModuleInit {
     // Redis not knowing the sale is not the end of it: the database decides (it may be being rebuilt).
     if (outcome.outcome === 'SALE_NOT_FOUND') throw await this.rebuild.saleMissingError(saleId, now);
     throw refusalError(saleId, outcome);
+  }
+
+  /** The script call behind the F-code brute-force brake, with the code's keyed hash. */
+  private purchaseWithFcode(attempt: PurchaseAttempt, ip: string, fcode: string): Promise<PurchaseOutcome> {
+    return this.fcodeCheck.check(attempt.userId, ip, fcode, (fcodeHash) => this.gateway.purchase({ ...attempt, fcodeHash }), isFcodeRefused);
   }
 
   /**
