@@ -220,10 +220,13 @@ export interface RedisClusterHandle {
   replicaPortsOf(masterPort: number): Promise<number[]>;
   /**
    * `CLUSTER FAILOVER` on a replica of the master at `masterPort`: resolves, with the replica's port, once
-   * the replica is a master and every node reports `cluster_state:ok` again.
+   * the replica is a master and the cluster is healthy again (`waitUntilHealthy`).
    */
   failover(masterPort: number): Promise<number>;
-  /** Polls until every node reports `cluster_state:ok` and every master has its replicas in sync. */
+  /**
+   * Polls until every node reports `cluster_state:ok`, every master has its replicas in sync, and every
+   * node's slot map (CLUSTER SLOTS) lists every node.
+   */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -314,6 +317,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             const replication = await withNode(server.port, (client) => client.info('replication'));
             if (replication.includes('role:master') && Number(/connected_slaves:(\d+)/.exec(replication)?.[1] ?? 0) < replicasPerMaster) healthy = false;
             if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) healthy = false;
+            // A node's CLUSTER SLOTS lists a replica only once gossip has brought it a replication offset for
+            // it: for up to seconds after a failover some nodes leave the demoted master out. A client whose
+            // slot refresh reads such a map closes its connection to that node, failing what is in flight on it.
+            const slots = (await withNode(server.port, (client) => client.call('CLUSTER', 'SLOTS'))) as [number, number, ...[string, number][]][];
+            const listed = new Set(slots.flatMap(([, , ...nodes]) => nodes.map((node) => Number(node[1]))));
+            if (servers.some((other) => !listed.has(other.port))) healthy = false;
           }
           const roles = await state();
           if (roles.filter((node) => node.role === 'master').length !== masters) healthy = false;
