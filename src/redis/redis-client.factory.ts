@@ -102,6 +102,9 @@ const SLOTS_REFRESH_INTERVAL_MS = 5_000;
  * `SLOTS_REFRESH_INTERVAL_MS`: a manual failover closes no connection, so a client that sends only
  * pipelines over several slots (which ioredis does not redirect) would otherwise learn of it from
  * nothing (`execPerNode` follows such MOVED replies itself; this covers every other pipeline).
+ * For a few seconds after a failover, a node's slot map may leave the demoted master out (it lists a
+ * replica once gossip has brought it the replica's replication offset); a refresh that reads such a map
+ * closes the connection to that node, and what is in flight on it fails as unanswered.
  */
 
 function clusterOptions(name: string): ClusterOptions {
