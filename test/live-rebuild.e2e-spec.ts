@@ -105,6 +105,44 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
     });
   });
 
+  describe('when Redis loses an order the order writer has not stored (REDIS_DURABILITY=none)', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      // No writer: the order is in Redis only, as it is between its 201 and the writer's commit.
+      app = await createTestApp({ env: { ORDER_WRITER_ENABLED: 'false' } });
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('answers 503 UNAVAILABLE for it (never 404) until the sale is rebuilt, and 404 ORDER_NOT_FOUND once it is known to be gone', async () => {
+      const sale = await createSale(app, { stock: 5, reservationRequired: false });
+      openSale(app, sale);
+      const [buyer] = buyerIds(1);
+      const bought = await purchase(app, sale.id, buyer);
+      expect(bought.status).toBe(201);
+      const orderId = bought.body.id as string;
+      const read = () => app.request('GET', `/api/orders/${orderId}`, { token: app.token(buyer) });
+      const pay = () => app.request('POST', `/api/orders/${orderId}/pay`, { token: app.token(buyer), body: { method: 'test-card' } });
+      const cancel = () => app.request('POST', `/api/orders/${orderId}/cancel`, { token: app.token(buyer) });
+
+      // Until the sale is rebuilt, the order may still be in a batch a writer read before the loss: the
+      // service cannot tell that it does not exist, whether or not it has noticed the loss yet.
+      await app.redis.flushdb();
+      expectUnavailable(await read());
+      expectUnavailable(await pay());
+      expectUnavailable(await cancel());
+
+      const flushedAt = Date.now();
+      while (!(await app.redis.exists(app.keys.forSale(sale.id).sale)) || (await app.redis.exists(app.keys.deployment)) === 0) {
+        if (Date.now() - flushedAt > REBUILD_BUDGET_MS * 2) throw new Error(`sale ${sale.id} was not rebuilt within ${REBUILD_BUDGET_MS * 2} ms`);
+        await sleep(20);
+      }
+      // Rebuilt from the database, which never had it: the order is gone.
+      for (const response of [await read(), await pay(), await cancel()]) expect([response.status, response.body.code]).toEqual([404, 'ORDER_NOT_FOUND']);
+    });
+  });
+
   describe('when one sale alone lost its state (the deployment key is still there)', () => {
     let app: TestApp;
     beforeAll(async () => {

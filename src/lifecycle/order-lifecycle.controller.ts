@@ -42,7 +42,7 @@ export class OrderLifecycleController {
   @ApiResponse({ status: 404, description: 'ORDER_NOT_FOUND' })
   @ApiResponse({ status: 409, description: 'ORDER_EXPIRED (payBy has passed; nothing charged) or ORDER_NOT_PENDING (paid, cancelled, or a payment in progress)' })
   @ApiResponse({ status: 422, description: 'IDEMPOTENCY_KEY_REUSED' })
-  @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the payment provider is unreachable; retry with the same Idempotency-Key' })
+  @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the payment provider is unreachable, or Redis lost the order before it was stored and its sale is being rebuilt; retry with the same Idempotency-Key' })
   async pay(
     @Param('orderId') orderId: string,
     @Body() body: PaymentRequestDto,
@@ -73,7 +73,7 @@ export class OrderLifecycleController {
   @ApiResponse({ status: 403, description: 'FORBIDDEN: the order belongs to another buyer' })
   @ApiResponse({ status: 404, description: 'ORDER_NOT_FOUND' })
   @ApiResponse({ status: 409, description: 'ORDER_EXPIRED or ORDER_NOT_PENDING (paid, cancelled, or a payment in progress)' })
-  @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis unreachable; nothing was changed' })
+  @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis unreachable, or Redis lost the order before it was stored and its sale is being rebuilt; nothing was changed' })
   async cancel(@Param('orderId') orderId: string, @CurrentUser() user: AuthUser): Promise<OrderResponseDto> {
     checkOrderId(orderId);
     return toOrderResponse(await this.lifecycle.cancel(orderId, user.userId));

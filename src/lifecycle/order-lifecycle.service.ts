@@ -184,8 +184,8 @@ export class OrderLifecycleService {
    */
   private async orderOutsideRedis(orderId: string, userId: string): Promise<SellException> {
     const stored = await this.orders.findById(orderId);
-    // While Redis is being rebuilt, an order not yet back in it may simply not be back yet.
-    if (!stored) return this.rebuild.rebuilding ? SellException.unavailable(`The live state of order ${orderId} (being rebuilt)`) : orderNotFound(orderId);
+    // Not in the database either: gone, or not stored yet while Redis has lost it.
+    if (!stored) return this.rebuild.orderMissingError(orderId);
     if (stored.userId !== userId) return forbidden(orderId);
     if (stored.status === 'expired') return new SellException(ErrorCode.OrderExpired, `Order ${orderId} was not paid by ${iso(stored.payBy)} and has expired`);
     if (stored.status !== 'pending_payment') return notPending(orderId, stored.status);

@@ -18,6 +18,7 @@ export class OrdersController {
   @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
   @ApiResponse({ status: 403, description: 'FORBIDDEN: the order belongs to another buyer' })
   @ApiResponse({ status: 404, description: 'ORDER_NOT_FOUND: unknown or malformed order id' })
+  @ApiResponse({ status: 503, description: 'UNAVAILABLE: Redis or the database unreachable, or Redis lost the order before it was stored and its sale is being rebuilt; retry' })
   async getOrder(@Param('orderId') orderId: string, @CurrentUser() user: AuthUser): Promise<OrderResponseDto> {
     return toOrderResponse(await this.orders.getOrderFor(orderId, user));
   }

@@ -6,9 +6,10 @@ import { OrdersController } from './orders.controller';
 import { SalesStoreModule } from '../sales/sales-store.module';
 import { OrdersService } from './orders.service';
 import { OrdersStoreModule } from './orders-store.module';
+import { RebuildModule } from '../rebuild/rebuild.module';
 
 @Module({
-  imports: [OrdersStoreModule, SalesStoreModule, OrderWriterModule],
+  imports: [OrdersStoreModule, SalesStoreModule, OrderWriterModule, RebuildModule],
   controllers: [OrdersController],
   providers: [OrdersService],
   exports: [OrdersService, OrderWriterModule],

@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
 import { SellException } from '../common/errors/sell.exception';
 import { ID_PATTERN, saleIdOfOrder } from '../common/ids';
+import { SaleRebuildService } from '../rebuild/sale-rebuild.service';
 import { SalesRepository } from '../sales/sales.repository';
 import { MalformedOrderError, orderFromEntity, orderFromFields, OrderRecord } from './order-record';
 import { OrdersGateway } from './orders.gateway';
@@ -25,12 +26,16 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly sales: SalesRepository,
     private readonly clock: Clock,
+    private readonly rebuild: SaleRebuildService,
   ) {}
 
   /** The order, if it exists, for its owner or ops: 404 ORDER_NOT_FOUND, 403 FORBIDDEN otherwise. */
   async getOrderFor(orderId: string, user: AuthUser): Promise<OrderRecord> {
     const order = await this.findOrder(orderId);
-    if (!order) throw new SellException(ErrorCode.OrderNotFound, `Order ${orderId} does not exist`);
+    if (!order) {
+      // A well-formed id may name an order that Redis lost before the order writer stored it.
+      throw ID_PATTERN.test(orderId) ? await this.rebuild.orderMissingError(orderId) : new SellException(ErrorCode.OrderNotFound, `Order ${orderId} does not exist`);
+    }
     if (order.userId !== user.userId && !user.roles.includes(OPS_ROLE)) throw new SellException(ErrorCode.Forbidden, 'This order belongs to another buyer');
     return order;
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
+import { saleIdOfOrder } from '../common/ids';
 import { SellException } from '../common/errors/sell.exception';
 import { DeploymentBinding } from '../deployment/deployment-binding.service';
 import { DeploymentGateway } from '../deployment/deployment.gateway';
@@ -51,13 +52,13 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
   private lost = false;
   private lostNoticedAt = 0;
   private reportedForeignBinding = false;
-  /** endsAt of sales the database holds (sales are never deleted). */
-  private readonly knownSales = new Map<string, number>();
+  /** The times of sales the database holds (sales are never deleted). */
+  private readonly knownSales = new Map<string, SaleTimes>();
   /** Ids the database did not hold, until when that answer is trusted. */
   private readonly unknownSales = new Map<string, number>();
   private readonly repairs = new Map<string, number>();
   /** Database look-ups in progress: concurrent misses of one id share one query. */
-  private readonly lookups = new Map<string, Promise<number | undefined>>();
+  private readonly lookups = new Map<string, Promise<SaleTimes | undefined>>();
   /** Rebuilds of one sale in progress in this process: the full pass and a purchase's repair share them. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
@@ -80,11 +81,6 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     clearInterval(this.timer);
   }
 
-  /** True from noticing that Redis lost its memory until the sales are rebuilt (here or by another process). */
-  get rebuilding(): boolean {
-    return this.lost;
-  }
-
   /** Looks for the deployment key now and rebuilds if it is gone; concurrent callers share one check. */
   check(): Promise<void> {
     this.checking ??= this.checkOnce()
@@ -99,11 +95,29 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
    * otherwise its state is missing from Redis and being rebuilt: `503 UNAVAILABLE`.
    */
   async saleMissingError(saleId: string, now: number): Promise<SellException> {
-    const endsAt = await this.endsAtOf(saleId);
-    if (endsAt === undefined) return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
-    if (now >= endsAt) return new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(endsAt).toISOString()}`);
+    const times = await this.timesOf(saleId);
+    if (times === undefined) return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
+    if (now >= times.endsAt) return new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(times.endsAt).toISOString()}`);
     this.repairSoon(saleId);
     return SellException.unavailable(`The live state of sale ${saleId} (being rebuilt)`);
+  }
+
+  /**
+   * What to answer for an order that neither Redis nor the database holds: `404 ORDER_NOT_FOUND` when
+   * nothing can bring it back (its sale is unknown, its sale's orders are final, or its sale's live state
+   * is in Redis and not being rebuilt). While that state is missing, because Redis lost it (noticed yet
+   * or not), the order may be in a batch an order writer read before the loss and has not committed yet:
+   * `503 UNAVAILABLE`, and a check at once.
+   */
+  async orderMissingError(orderId: string): Promise<SellException> {
+    const notFound = new SellException(ErrorCode.OrderNotFound, `Order ${orderId} does not exist`);
+    const saleId = saleIdOfOrder(orderId);
+    if (saleId === undefined) return notFound;
+    const times = await this.timesOf(saleId);
+    if (times === undefined || this.clock.now() >= times.ordersFinalAt) return notFound;
+    if (!this.lost && (await this.salesGateway.saleExists(saleId))) return notFound;
+    this.repairSoon(saleId);
+    return SellException.unavailable(`The live state of order ${orderId} (being rebuilt)`);
   }
 
   private async checkOnce(): Promise<void> {
@@ -184,7 +198,7 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     return running;
   }
 
-  private async endsAtOf(saleId: string): Promise<number | undefined> {
+  private async timesOf(saleId: string): Promise<SaleTimes | undefined> {
     const known = this.knownSales.get(saleId);
     if (known !== undefined) return known;
     if ((this.unknownSales.get(saleId) ?? 0) > Date.now()) return undefined;
@@ -196,15 +210,22 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     return lookup;
   }
 
-  private async lookUp(saleId: string): Promise<number | undefined> {
+  private async lookUp(saleId: string): Promise<SaleTimes | undefined> {
     const sale = await this.sales.findById(saleId);
     if (!sale) {
       if (this.unknownSales.size > CACHE_LIMIT) this.unknownSales.clear();
       this.unknownSales.set(saleId, Date.now() + UNKNOWN_SALE_TTL_MS);
       return undefined;
     }
+    const times = { endsAt: sale.endsAt, ordersFinalAt: sale.endsAt + sale.paymentWindowSeconds * 1000 };
     if (this.knownSales.size > CACHE_LIMIT) this.knownSales.clear();
-    this.knownSales.set(saleId, sale.endsAt);
-    return sale.endsAt;
+    this.knownSales.set(saleId, times);
+    return times;
   }
+}
+
+interface SaleTimes {
+  endsAt: number;
+  /** When the last payment window closes: from then on no order of the sale changes, and none is added. */
+  ordersFinalAt: number;
 }
