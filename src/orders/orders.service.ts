@@ -29,7 +29,10 @@ export class OrdersService {
     private readonly rebuild: SaleRebuildService,
   ) {}
 
-  /** The order, if it exists, for its owner or ops: 404 ORDER_NOT_FOUND, 403 FORBIDDEN otherwise. */
+  /**
+   * The order, if it exists, for its owner or ops: 404 ORDER_NOT_FOUND, 403 FORBIDDEN otherwise (503
+   * UNAVAILABLE while Redis has lost its sale's state, see `SaleRebuildService.orderMissingError`).
+   */
   async getOrderFor(orderId: string, user: AuthUser): Promise<OrderRecord> {
     const order = await this.findOrder(orderId);
     if (!order) {
