@@ -5,7 +5,8 @@ import { SalesRepository } from '../src/sales/sales.repository';
 import { issueFcodes } from './fcodes.fixtures';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, TestSale } from './support/sales';
-import { createTestApp, TestApp, TestResponse } from './support/test-app';
+import { createTestDatabase, TestDatabase } from './support/server-process';
+import { createTestApp, TestApp, TestResponse, testKeyPrefix } from './support/test-app';
 import { RedisServerHandle, startRedisServer } from './support/test-services';
 
 /** The contract promises the rebuild within this long of the loss. */
@@ -106,13 +107,18 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
   });
 
   describe('when Redis loses an order the order writer has not stored (REDIS_DURABILITY=none)', () => {
+    // A database and Redis keys of its own: the test waits for the rebuild of every open sale, and on a
+    // database shared with earlier test files those are theirs too (one holds 100,000 F-codes).
+    let database: TestDatabase;
     let app: TestApp;
     beforeAll(async () => {
+      database = await createTestDatabase();
       // No writer: the order is in Redis only, as it is between its 201 and the writer's commit.
-      app = await createTestApp({ env: { ORDER_WRITER_ENABLED: 'false' } });
+      app = await createTestApp({ env: { DATABASE_URL: database.url, REDIS_KEY_PREFIX: testKeyPrefix(database.url), ORDER_WRITER_ENABLED: 'false' } });
     });
     afterAll(async () => {
-      await app.close();
+      await app?.close();
+      await database?.drop();
     });
 
     it('answers 503 UNAVAILABLE for it (never 404) until the sale is rebuilt, and 404 ORDER_NOT_FOUND once it is known to be gone', async () => {
