@@ -1,5 +1,6 @@
 import { SaleEntity } from '../src/sales/sale.entity';
 import { createTestApp, TestApp } from './support/test-app';
+import { holdWriteLock } from './support/write-lock';
 
 /**
  * Two apps on one embedded database file in one process (as two instances share a file in tests, or the
@@ -21,31 +22,8 @@ const embedded = !process.env.DATABASE_URL;
     await first?.close();
   });
 
-  /**
-   * Opens a transaction on the first app that takes the write lock and holds it across an await, as a sale
-   * change does across its Redis write, until `release` is called; resolves once the lock is held.
-   */
-  async function holdWriteLock(): Promise<{ release: () => Promise<void> }> {
-    let releaseFirst!: () => void;
-    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
-    let firstHoldsTheLock!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (firstHoldsTheLock = resolve));
-    const firstTransaction = first.database.transaction(async (manager) => {
-      await manager.query('UPDATE "sales" SET "id" = "id" WHERE 0');
-      firstHoldsTheLock();
-      await firstMayCommit;
-    });
-    await lockTaken;
-    return {
-      release: async () => {
-        releaseFirst();
-        await firstTransaction;
-      },
-    };
-  }
-
   it('is waited for without stalling the event loop, and the waiting transaction runs once it is free', async () => {
-    const held = await holdWriteLock();
+    const held = await holdWriteLock(first);
 
     let secondRuns = 0;
     const secondTransaction = second.database.transaction(async (manager) => {
@@ -58,7 +36,7 @@ const embedded = !process.env.DATABASE_URL;
     const timerStarted = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const timerLateMs = Date.now() - timerStarted - 50;
-    await held.release();
+    await held.commit();
 
     await expect(secondTransaction).resolves.toEqual(expect.any(Number));
     expect(timerLateMs).toBeLessThan(1_000);
@@ -66,7 +44,7 @@ const embedded = !process.env.DATABASE_URL;
   });
 
   it('gives up with the database\'s "busy" error when the lock stays held, and changes nothing', async () => {
-    const held = await holdWriteLock();
+    const held = await holdWriteLock(first);
 
     let secondRuns = 0;
     const outcome = await second.database
@@ -78,7 +56,7 @@ const embedded = !process.env.DATABASE_URL;
         () => 'committed',
         (error: { code?: string; driverError?: { code?: string } }) => error.driverError?.code ?? error.code,
       );
-    await held.release();
+    await held.commit();
 
     expect(outcome).toBe('SQLITE_BUSY');
     expect(secondRuns).toBe(0);

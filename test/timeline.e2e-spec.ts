@@ -2,6 +2,7 @@ import { TimelineRecorder } from '../src/live/timeline-recorder';
 import { TimelineRepository } from '../src/live/timeline.repository';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers } from './support/sales';
 import { createTestApp, TestApp } from './support/test-app';
+import { holdWriteLock } from './support/write-lock';
 
 /** Sums each outcome over every point of a timeline. */
 function totals(points: { attempts: Record<string, number> }[]): Record<string, number> {
@@ -112,22 +113,11 @@ describe('Sale timeline: GET /api/admin/sales/:saleId/timeline', () => {
     const app = await createTestApp();
     try {
       const sale = await createSale(app, { stock: 1, reservationRequired: false });
-      let rollBack!: () => void;
-      const mayRollBack = new Promise<void>((resolve) => (rollBack = resolve));
-      let lockHeld!: () => void;
-      const held = new Promise<void>((resolve) => (lockHeld = resolve));
-      const failing = app.database.transaction(async (manager) => {
-        await manager.query('UPDATE "sales" SET "id" = "id" WHERE 0');
-        lockHeld();
-        await mayRollBack;
-        throw new Error('rolled back on purpose');
-      });
-      await held;
+      const held = await holdWriteLock(app);
       // The one connection is inside that transaction now: a write outside transaction() would join it.
       const adding = app.app.get(TimelineRepository).add([{ saleId: sale.id, atSecond: Math.floor(sale.startsAt / 1000), outcome: 'CREATED', attempts: 3, unitsSold: 1 }]);
       await new Promise((resolve) => setImmediate(resolve));
-      rollBack();
-      await expect(failing).rejects.toThrow('rolled back on purpose');
+      await held.rollBack();
       await adding;
 
       const steps = await app.app.get(TimelineRepository).steps(sale.id, 1);
