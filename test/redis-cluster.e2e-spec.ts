@@ -10,8 +10,8 @@ import { clientIp, issueFcodes, withTypo } from './fcodes.fixtures';
 import { buy, buyOrFail, cancel, createLiveSale, pay, waitUntil } from './order-lifecycle.fixtures';
 import { assertInvariants, databaseOrdersOf, waitForOrderWriter } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, reserveBuyers, type TestSale } from './support/sales';
-import { createTestApp, TestApp, TestAppOptions, uniqueId } from './support/test-app';
-import { createTestDatabase, startWorkerProcess } from './support/server-process';
+import { createTestApp, TestApp, TestAppOptions, testKeyPrefix, uniqueId } from './support/test-app';
+import { createTestDatabase, startWorkerProcess, TestDatabase } from './support/server-process';
 import { countWrites } from './support/socket-writes';
 import { RedisClusterHandle, startRedisCluster, startRedisServer } from './support/test-services';
 
@@ -25,23 +25,35 @@ describe('On a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   let cluster: RedisClusterHandle;
   let admin: Cluster;
   let app: TestApp;
+  // A database of its own: a booting app, and the rebuild after a master loses its memory, restore every
+  // open sale of the database that the cluster lacks, and on a database shared with the run's earlier test
+  // files those are theirs too (hundreds of sales, one with 100,000 F-codes), past the tests' bounds.
+  let database: TestDatabase;
+  /** The deployment's settings: its cluster, its database, its key prefix. */
+  const deployment = (env: Record<string, string> = {}): TestAppOptions => ({
+    redisClusterNodes: cluster.nodes,
+    clock: app?.clock,
+    env: { FCODE_MAX_FAILURES: '3', DATABASE_URL: database.url, REDIS_KEY_PREFIX: testKeyPrefix(database.url), ...env },
+  });
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
     admin = await cluster.client();
-    app = await createTestApp({ redisClusterNodes: cluster.nodes, env: { FCODE_MAX_FAILURES: '3' } });
+    database = await createTestDatabase();
+    app = await createTestApp(deployment());
   });
   afterAll(async () => {
     await app?.close();
     admin?.disconnect();
     await cluster?.stop();
+    await database?.drop();
   });
 
   const masterOfSale = (saleId: string) => cluster.masterPortOf(app.keys.forSale(saleId).sale);
 
   /** Another instance of the same deployment (same database, same cluster). */
   function secondInstance(options: TestAppOptions = {}): Promise<TestApp> {
-    return createTestApp({ ...options, redisClusterNodes: cluster.nodes, sqliteFile: app.sqliteFile, clock: app.clock, env: { FCODE_MAX_FAILURES: '3', ...(options.env ?? {}) } });
+    return createTestApp({ ...options, ...deployment(options.env) });
   }
 
   /** Creates live sales until every master serves at least one (sale ids are random; bounded). */
@@ -417,7 +429,7 @@ describe('On a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
         await node.flushall();
         node.disconnect();
       }
-      app = await createTestApp({ redisClusterNodes: cluster.nodes, sqliteFile: app.sqliteFile, clock: app.clock, env: { FCODE_MAX_FAILURES: '3' } });
+      app = await createTestApp(deployment());
       const after = await statsOf(sold.saleId);
       expect(after).toMatchObject({ unitsSold: 2, orders: { paid: 1, pending_payment: 1 }, stock: { generalRemaining: 8 }, stockEquationHolds: true });
       expect(after.stock).toEqual(before.stock);
