@@ -235,6 +235,43 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
     });
   });
 
+  describe('when the rebuild of every open sale runs (SaleRestoreService.restoreMissing)', () => {
+    // A database of its own: the rebuild reads every open sale of the database.
+    let database: TestDatabase;
+    let app: TestApp;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      app = await createTestApp({ env: { DATABASE_URL: database.url, REDIS_KEY_PREFIX: testKeyPrefix(database.url) } });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await database?.drop();
+    });
+
+    it('lists every sale whose state is still in Redis in the index again before it rebuilds any missing one', async () => {
+      // On a Redis Cluster the index of sales may lose its memory with one master while the sales of the
+      // other masters keep theirs: the order writer and the sweeper find those through the index, and
+      // must not wait for the rebuild of every missing sale (each a full read of its orders and codes).
+      const startsAt = app.clock.now() + 60_000;
+      const missing = await createSale(app, { stock: 5, reservationRequired: false, startsAt });
+      const present = await createSale(app, { stock: 5, reservationRequired: false, startsAt: startsAt + 1_000 });
+      await app.redis.del(app.keys.forSale(missing.id).sale);
+      await app.redis.srem(app.keys.salesIndex, missing.id, present.id);
+
+      const indexedWhenRebuilt: string[][] = [];
+      const report = await app.app.get(SaleRestoreService).restoreMissing(async (sale) => {
+        indexedWhenRebuilt.push([sale.id, ...(await app.redis.smembers(app.keys.salesIndex)).filter((id) => id === present.id)]);
+        return false;
+      });
+      // The missing sale (the earlier start, read first) was rebuilt only once the present one was listed.
+      expect(indexedWhenRebuilt).toEqual([[missing.id, present.id]]);
+      expect(report).toEqual({ restored: [], present: 2 });
+
+      expect(await app.app.get(SaleRestoreService).restoreMissing()).toEqual({ restored: [missing.id], present: 1 });
+      expect((await app.redis.smembers(app.keys.salesIndex)).sort()).toEqual([missing.id, present.id].sort());
+    });
+  });
+
   describe('when Redis is killed and restarted empty on the same port', () => {
     let redis: RedisServerHandle;
     let app: TestApp;

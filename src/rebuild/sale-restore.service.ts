@@ -82,10 +82,21 @@ export class SaleRestoreService implements OnApplicationBootstrap, BeforeApplica
    * `restoreOne`, if given): those not ended, and those ended whose payment window is open (or closed
    * less than an hour ago). An ended sale's buyers still pay and cancel, its unpaid orders still expire,
    * and the order writer and the sweeper find that work through the index of sales.
+   *
+   * Two passes: first every sale whose state is there is listed in the index again (two commands each),
+   * then the missing ones are rebuilt (a read of all their orders and codes each). On a Redis Cluster the
+   * index may lose its memory with one master while the other masters' sales keep theirs, and those are
+   * back in the index, for the order writer and the sweeper, without waiting for any rebuild.
    */
   async restoreMissing(restoreOne: (sale: SaleEntity) => Promise<boolean> = (sale) => this.restoreSale(sale)): Promise<RestoreReport> {
     const report: RestoreReport = { restored: [], present: 0 };
+    const missing: SaleEntity[] = [];
     for (const sale of await this.sales.findPaymentWindowOpenAt(this.clock.now() - AFTER_PAYMENT_WINDOW_MS)) {
+      if (await this.indexIfPresent(sale.id)) report.present += 1;
+      else missing.push(sale);
+    }
+    for (const sale of missing) {
+      // A purchase may have repaired it since the first pass; restoreSale then lists it and says so.
       if (await restoreOne(sale)) report.restored.push(sale.id);
       else report.present += 1;
     }
@@ -100,16 +111,20 @@ export class SaleRestoreService implements OnApplicationBootstrap, BeforeApplica
    * sweeper find their work through the index.
    */
   async restoreSale(sale: SaleEntity): Promise<boolean> {
-    if (await this.salesGateway.saleExists(sale.id)) {
-      await this.salesGateway.index(sale.id);
-      return false;
-    }
+    if (await this.indexIfPresent(sale.id)) return false;
     try {
       return await this.rebuild(sale);
     } catch (error) {
       if (error instanceof RestoredElsewhereError) return false;
       throw error;
     }
+  }
+
+  /** Lists a sale whose state is in Redis in the index of sales again; false when its state is missing. */
+  private async indexIfPresent(saleId: string): Promise<boolean> {
+    if (!(await this.salesGateway.saleExists(saleId))) return false;
+    await this.salesGateway.index(saleId);
+    return true;
   }
 
   private async rebuild(sale: SaleEntity): Promise<boolean> {
