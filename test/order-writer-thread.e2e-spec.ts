@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { OrderEntity } from '../src/orders/order.entity';
 import { OrderWriterService } from '../src/order-writer/order-writer.service';
 import { OrdersRepository } from '../src/orders/orders.repository';
@@ -32,6 +34,24 @@ describe('Order writer on its own thread', () => {
   }
 
   const stored = (saleId: string) => app.database.manager.find(OrderEntity, { where: { saleId } });
+
+  /** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+  function threadNiceValues(): number[] {
+    return readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The fields after the command name, which is in parentheses and may hold spaces.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  }
+
+  const linux = process.platform === 'linux' ? it : it.skip;
+  linux('runs the thread at the lowest scheduling priority (ORDER_WRITER_NICE, 19 by default), and no other thread of the service', async () => {
+    // Under a stampede the writer and the HTTP thread compete for the cores; the buyers wait on the latter.
+    const base = getPriority();
+    expect(app.config.orderWriter.nice).toBe(19);
+    await eventually(async () => threadNiceValues().filter((nice) => nice === Math.min(19, base + 19)).length === 1, { timeoutMs: 5_000, intervalMs: 20, what: 'one thread at nice 19' });
+    expect(threadNiceValues().filter((nice) => nice !== base)).toEqual([Math.min(19, base + 19)]);
+  });
 
   it('persists every accepted order exactly once, none of it on the HTTP thread', async () => {
     const writer = app.app.get(OrderWriterService);

@@ -158,6 +158,18 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('ORDER_WRITER_NICE', () => {
+    it('lowers the writer thread by the most a nice increment can by default, and 0 leaves it as it is', () => {
+      expect(loadConfig({}).orderWriter.nice).toBe(19);
+      expect(loadConfig({ ORDER_WRITER_NICE: '0' }).orderWriter.nice).toBe(0);
+    });
+
+    it('refuses an increment outside 0-19 (a raise would need privileges)', () => {
+      expect(problemsOf({ ORDER_WRITER_NICE: '-1' })).toEqual([expect.stringContaining('ORDER_WRITER_NICE')]);
+      expect(problemsOf({ ORDER_WRITER_NICE: '20' })).toEqual([expect.stringContaining('ORDER_WRITER_NICE')]);
+    });
+  });
+
   describe('WEB_CONCURRENCY', () => {
     it('runs one process by default and accepts up to 64 workers', () => {
       expect(loadConfig({}).webConcurrency).toBe(1);

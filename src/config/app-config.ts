@@ -43,7 +43,7 @@ export interface AppConfig {
   /** After SIGTERM, how long requests are still answered (each closing its connection) before closing. */
   shutdownGraceMs: number;
   redisDurability: RedisDurability;
-  orderWriter: { enabled: boolean; thread: boolean; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
+  orderWriter: { enabled: boolean; thread: boolean; nice: number; batchSize: number; blockMs: number; lingerMs: number; claimIdleMs: number; maxDeliveries: number };
   sweeper: { enabled: boolean; intervalMs: number; batchSize: number };
   soldOutFlagTtlMs: number;
   fcodeLimiter: { maxFailuresPerUser: number; maxFailuresPerIp: number; windowMs: number };
@@ -161,6 +161,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     orderWriter: {
       enabled: read.boolean('ORDER_WRITER_ENABLED', true),
       thread: read.boolean('ORDER_WRITER_THREAD', true),
+      nice: read.integer('ORDER_WRITER_NICE', 19, 0, 19),
       batchSize: read.integer('ORDER_WRITER_BATCH_SIZE', 500, 1, 10000),
       blockMs: read.integer('ORDER_WRITER_BLOCK_MS', 1000, 10, 60000),
       lingerMs: read.integer('ORDER_WRITER_LINGER_MS', 100, 0, 10000),

@@ -15,29 +15,28 @@ import type { WriterThreadMessage, WriterThreadMetrics } from './writer-thread';
 const METRICS_INTERVAL_MS = 500;
 
 /**
- * How much lower than the service's the thread's scheduling priority is (a nice increment). During a
- * stampede the writer and the HTTP thread want the same cores; buyers wait on the HTTP thread, while the
- * writer only falls behind a little and catches up as the stampede ends (what it writes is already safe
- * in Redis). Mild, so that a busy machine's other processes do not starve it.
+ * Lowers this thread's scheduling priority alone by `increment` (ORDER_WRITER_NICE, a nice increment): on
+ * Linux a thread id is a valid target of setpriority. During a stampede the writer and the HTTP thread
+ * want the same cores; buyers wait on the HTTP thread, while the writer only falls behind a little and
+ * catches up as the stampede ends (what it writes is already in Redis, as durable as REDIS_DURABILITY
+ * makes it). Elsewhere than Linux, or where it is not permitted, the thread keeps the process's priority.
  */
-const WRITER_NICE_INCREMENT = 5;
-
-/** Lowers this thread's priority alone: on Linux a thread id is a valid target of setpriority. Elsewhere, nothing. */
-function yieldToHttpThread(): void {
+function yieldToHttpThread(increment: number): void {
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, Math.min(19, getPriority(threadId) + WRITER_NICE_INCREMENT));
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, Math.min(19, getPriority(threadId) + increment));
   } catch {
-    // No /proc/thread-self (not Linux) or not permitted: the thread keeps the process's priority.
+    // No /proc/thread-self (not Linux) or not permitted.
   }
 }
 
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('writer-thread.main must run as a worker thread');
-  yieldToHttpThread();
+  const { config } = workerData as { config: AppConfig };
+  yieldToHttpThread(config.orderWriter.nice);
   // A standalone writer context runs its loop itself (createOrderWriterWorker turns ORDER_WRITER_THREAD off).
-  const app = await createOrderWriterWorker((workerData as { config: AppConfig }).config);
+  const app = await createOrderWriterWorker(config);
   const metrics = app.get(MetricsService);
   const writer = app.get(OrderWriterService);
   const sent = { persisted: new Map<string, number>(), parked: 0, failing: false };
