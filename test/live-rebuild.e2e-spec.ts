@@ -3,6 +3,7 @@ import { DeploymentGateway } from '../src/deployment/deployment.gateway';
 import { SaleRestoreService } from '../src/rebuild/sale-restore.service';
 import { SalesRepository } from '../src/sales/sales.repository';
 import { issueFcodes } from './fcodes.fixtures';
+import { eventually } from './support/eventually';
 import { assertInvariants, waitForOrderWriter } from './support/invariants';
 import { buyerIds, createSale, openSale, purchase, TestSale } from './support/sales';
 import { createTestDatabase, TestDatabase } from './support/server-process';
@@ -187,6 +188,24 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       const responses = await Promise.all(Array.from({ length: 50 }, () => purchase(app, 's_01jd8x3v7q9m2k4p6r8t0w2y4z', buyer)));
       expect(new Set(responses.map((response) => `${response.status} ${response.body.code}`))).toEqual(new Set(['404 SALE_NOT_FOUND']));
       expect(lookups.mock.calls.length).toBeLessThanOrEqual(2);
+    });
+
+    it('reads the sale again after an ops edit of its end: a sale whose end was moved later is rebuilt, never answered SALE_ENDED', async () => {
+      const sale = await createSale(app, { stock: 5, reservationRequired: false });
+      const saleKey = app.keys.forSale(sale.id).sale;
+      // Redis loses the sale before it opens; a buyer's early click finds it missing (its times are read).
+      await app.redis.del(saleKey);
+      expectUnavailable(await purchase(app, sale.id, buyerIds(1)[0]));
+      await eventually(async () => (await app.redis.exists(saleKey)) === 1, { timeoutMs: 10_000, intervalMs: 20, what: 'the sale rebuilt' });
+      // Before it opens, ops move its end an hour later.
+      const endsAt = sale.endsAt + 3_600_000;
+      const patched = await app.request('PATCH', `/api/admin/sales/${sale.id}`, { token: app.opsToken(), body: { endsAt: new Date(endsAt).toISOString() } });
+      expect(patched.status).toBe(200);
+      // Past the old end, before the new one, Redis loses the sale again.
+      app.clock.set(sale.endsAt + 60_000);
+      await app.redis.del(saleKey);
+      expectUnavailable(await purchase(app, sale.id, buyerIds(1)[0]));
+      expect(await buyUntilAccepted([app], sale.id, Date.now())).toBeLessThan(REBUILD_BUDGET_MS);
     });
 
     it('answers SALE_ENDED for an ended sale whose state is gone (ended sales are not rebuilt)', async () => {

@@ -28,6 +28,12 @@ const SETTLE_MS = 1_000;
 const LOCK_TTL_MS = 30_000;
 /** How long an id the database does not know is remembered as unknown (a sale may be created meanwhile). */
 const UNKNOWN_SALE_TTL_MS = 1_000;
+/**
+ * How long (by the service's clock) the times read for a sale are trusted. Ops may move a sale's end
+ * until it opens, from any process: a time remembered for longer once answered SALE_ENDED for a sale
+ * whose end had been moved later. At most one read per sale per this interval, however hard it is hammered.
+ */
+const KNOWN_SALE_TTL_MS = 1_000;
 /** At most one on-demand repair of one sale per this interval, however hard it is hammered. */
 const REPAIR_INTERVAL_MS = 500;
 const CACHE_LIMIT = 10_000;
@@ -52,8 +58,8 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
   private lost = false;
   private lostNoticedAt = 0;
   private reportedForeignBinding = false;
-  /** The times of sales the database holds (sales are never deleted). */
-  private readonly knownSales = new Map<string, SaleTimes>();
+  /** The times of sales the database holds, and until when (the clock's time) they are trusted. */
+  private readonly knownSales = new Map<string, { times: SaleTimes; until: number }>();
   /** Ids the database did not hold, until when that answer is trusted. */
   private readonly unknownSales = new Map<string, number>();
   private readonly repairs = new Map<string, number>();
@@ -200,7 +206,7 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
 
   private async timesOf(saleId: string): Promise<SaleTimes | undefined> {
     const known = this.knownSales.get(saleId);
-    if (known !== undefined) return known;
+    if (known !== undefined && known.until > this.clock.now()) return known.times;
     if ((this.unknownSales.get(saleId) ?? 0) > Date.now()) return undefined;
     let lookup = this.lookups.get(saleId);
     if (!lookup) {
@@ -219,7 +225,7 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     }
     const times = { endsAt: sale.endsAt, ordersFinalAt: sale.endsAt + sale.paymentWindowSeconds * 1000 };
     if (this.knownSales.size > CACHE_LIMIT) this.knownSales.clear();
-    this.knownSales.set(saleId, times);
+    this.knownSales.set(saleId, { times, until: this.clock.now() + KNOWN_SALE_TTL_MS });
     return times;
   }
 }
