@@ -132,6 +132,31 @@ describe('Reading orders', () => {
       }
     });
 
+    it("never answers a list without one sale's live orders: a read of them that fails fails the answer", async () => {
+      const [buyer] = buyerIds(1);
+      const [one, other] = [await liveSale([buyer]), await liveSale([buyer])];
+      const writer = app.app.get((await import('../src/order-writer/order-writer.service')).OrderWriterService);
+      await writer.stop();
+      try {
+        const kept = await purchase(app, one.id, buyer);
+        const damaged = await purchase(app, other.id, buyer);
+        // The set of the buyer's orders in one sale is damaged (another type): Redis refuses its read.
+        const setKey = app.keys.forSale(other.id).userOrders(buyer);
+        await app.redis.del(setKey);
+        await app.redis.set(setKey, damaged.body.id);
+        const list = await app.request('GET', '/api/me/orders', { token: app.token(buyer) });
+        // Neither 200 with the one order left (it would read as all of them) nor a framework's body.
+        expect(list.status).toBe(500);
+        expect(list.body).toMatchObject({ statusCode: 500, code: 'INTERNAL', message: expect.any(String), details: [] });
+        await app.redis.del(setKey);
+        await app.redis.sadd(setKey, damaged.body.id);
+        const repaired = await app.request('GET', '/api/me/orders', { token: app.token(buyer) });
+        expect(repaired.body.items.map((order: { id: string }) => order.id)).toEqual([damaged.body.id, kept.body.id]);
+      } finally {
+        await writer.start();
+      }
+    });
+
     it('answers an empty list to a buyer without orders', async () => {
       const list = await app.request('GET', '/api/me/orders', { token: app.token(uniqueId('newcomer')) });
       expect(list.status).toBe(200);

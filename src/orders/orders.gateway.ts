@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RedisKeys } from '../redis/redis-keys';
 import { REDIS_CLIENT } from '../redis/redis.constants';
-import { execPerNode, type RedisClient } from '../redis/redis-topology';
+import { execPerNode, type RedisClient, valuesOrThrow } from '../redis/redis-topology';
 
 /**
  * The live orders in Redis: each `order:<id>` hash and each buyer's set of order ids per sale (written by
@@ -20,8 +20,9 @@ export class OrdersGateway {
   }
 
   /**
-   * The hashes of the buyer's orders in these sales (two round trips, per master on a cluster); a sale or
-   * order whose read failed is left out.
+   * The hashes of the buyer's orders in these sales (two round trips, per master on a cluster). A read
+   * that fails fails the whole call, with its error (an unreachable or refusing master is answered 503):
+   * a list without one sale's live orders would read as the whole truth.
    */
   async buyerOrderHashes(userId: string, saleIds: string[]): Promise<Record<string, string>[]> {
     const membership = await execPerNode(
@@ -30,8 +31,8 @@ export class OrdersGateway {
       (saleId) => this.keys.forSale(saleId).userOrders(userId),
       (pipeline, saleId) => pipeline.smembers(this.keys.forSale(saleId).userOrders(userId)),
     );
-    const orderKeys = membership.flatMap(([error, ids], index) => (error ? [] : (ids as string[]).map((orderId) => this.keys.forSale(saleIds[index]).order(orderId))));
+    const orderKeys = (valuesOrThrow(membership) as string[][]).flatMap((ids, index) => ids.map((orderId) => this.keys.forSale(saleIds[index]).order(orderId)));
     const hashes = await execPerNode(this.redis, orderKeys, (key) => key, (pipeline, key) => pipeline.hgetall(key));
-    return hashes.flatMap(([error, hash]) => (error ? [] : [hash as Record<string, string>]));
+    return valuesOrThrow(hashes) as Record<string, string>[];
   }
 }

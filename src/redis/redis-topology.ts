@@ -65,6 +65,12 @@ export async function execPerNode<T>(client: RedisClient, items: T[], keyOf: (it
   return replies;
 }
 
+/** The values of `execPerNode`'s replies, in order; when a command failed, its error is thrown instead. */
+export function valuesOrThrow(replies: [Error | null, unknown][]): unknown[] {
+  for (const [error] of replies) if (error) throw error;
+  return replies.map(([, value]) => value);
+}
+
 async function execGroupedByMaster<T>(
   client: RedisClient,
   indexes: number[],
