@@ -122,7 +122,7 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       await database?.drop();
     });
 
-    it('answers 503 UNAVAILABLE for it (never 404) until the sale is rebuilt, and 404 ORDER_NOT_FOUND once it is known to be gone', async () => {
+    it('answers 503 UNAVAILABLE for it (never 404), and for the buyer\'s list, until the sale is rebuilt, and 404 ORDER_NOT_FOUND once it is known to be gone', async () => {
       const sale = await createSale(app, { stock: 5, reservationRequired: false });
       openSale(app, sale);
       const [buyer] = buyerIds(1);
@@ -132,6 +132,8 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       const read = () => app.request('GET', `/api/orders/${orderId}`, { token: app.token(buyer) });
       const pay = () => app.request('POST', `/api/orders/${orderId}/pay`, { token: app.token(buyer), body: { method: 'test-card' } });
       const cancel = () => app.request('POST', `/api/orders/${orderId}/cancel`, { token: app.token(buyer) });
+      const list = () => app.request('GET', '/api/me/orders', { token: app.token(buyer) });
+      expect((await list()).body.items).toEqual([bought.body]);
 
       // Until the sale is rebuilt, the order may still be in a batch a writer read before the loss: the
       // service cannot tell that it does not exist, whether or not it has noticed the loss yet.
@@ -139,6 +141,8 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       expectUnavailable(await read());
       expectUnavailable(await pay());
       expectUnavailable(await cancel());
+      // Nor is the buyer's list answered without it.
+      expectUnavailable(await list());
 
       const flushedAt = Date.now();
       while (!(await app.redis.exists(app.keys.forSale(sale.id).sale)) || (await app.redis.exists(app.keys.deployment)) === 0) {
@@ -147,6 +151,7 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       }
       // Rebuilt from the database, which never had it: the order is gone.
       for (const response of [await read(), await pay(), await cancel()]) expect([response.status, response.body.code]).toEqual([404, 'ORDER_NOT_FOUND']);
+      expect(await list()).toMatchObject({ status: 200, body: { items: [] } });
     });
   });
 

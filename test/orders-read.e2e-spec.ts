@@ -139,6 +139,7 @@ describe('Reading orders', () => {
       await writer.stop();
       try {
         const kept = await purchase(app, one.id, buyer);
+        app.clock.advance(1_000);
         const damaged = await purchase(app, other.id, buyer);
         // The set of the buyer's orders in one sale is damaged (another type): Redis refuses its read.
         const setKey = app.keys.forSale(other.id).userOrders(buyer);

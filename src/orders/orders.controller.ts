@@ -27,7 +27,7 @@ export class OrdersController {
   @ApiOperation({ summary: "The caller's orders, newest first (at most 500 from the record, plus the live orders of current sales)" })
   @ApiOkResponse({ type: OrderListResponseDto })
   @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-  @ApiResponse({ status: 503, description: "UNAVAILABLE: Redis or the database unreachable, or a Redis master refused the read of a sale's live orders; retry (a list is never answered without them)" })
+  @ApiResponse({ status: 503, description: "UNAVAILABLE: Redis or the database unreachable, a Redis master refused the read of a sale's live orders, or Redis lost the live state of one of your current sales and it is being rebuilt; retry (a list is never answered without them)" })
   async myOrders(@CurrentUser() user: AuthUser): Promise<OrderListResponseDto> {
     return { items: (await this.orders.listFor(user.userId)).map(toOrderResponse) };
   }

@@ -20,19 +20,28 @@ export class OrdersGateway {
   }
 
   /**
-   * The hashes of the buyer's orders in these sales (two round trips, per master on a cluster). A read
-   * that fails fails the whole call, with its error (an unreachable or refusing master is answered 503):
-   * a list without one sale's live orders would read as the whole truth.
+   * The hashes of the buyer's orders in these sales, and the sales among them that have no state in Redis
+   * (two round trips, per master on a cluster). A read that fails fails the whole call, with its error (an
+   * unreachable or refusing master is answered 503): a list without one sale's live orders would read as
+   * the whole truth.
    */
-  async buyerOrderHashes(userId: string, saleIds: string[]): Promise<Record<string, string>[]> {
-    const membership = await execPerNode(
-      this.redis,
-      saleIds,
-      (saleId) => this.keys.forSale(saleId).userOrders(userId),
-      (pipeline, saleId) => pipeline.smembers(this.keys.forSale(saleId).userOrders(userId)),
+  async buyerLiveOrders(userId: string, saleIds: string[]): Promise<{ hashes: Record<string, string>[]; missingSales: string[] }> {
+    // Per sale, its set of the buyer's orders and whether its state exists (one slot: one hash tag).
+    const reads = saleIds.flatMap((saleId) => [
+      { keys: this.keys.forSale(saleId), read: 'orders' },
+      { keys: this.keys.forSale(saleId), read: 'sale' },
+    ]);
+    const replies = valuesOrThrow(
+      await execPerNode(
+        this.redis,
+        reads,
+        ({ keys }) => keys.sale,
+        (pipeline, { keys, read }) => (read === 'orders' ? pipeline.smembers(keys.userOrders(userId)) : pipeline.exists(keys.sale)),
+      ),
     );
-    const orderKeys = (valuesOrThrow(membership) as string[][]).flatMap((ids, index) => ids.map((orderId) => this.keys.forSale(saleIds[index]).order(orderId)));
+    const orderKeys = saleIds.flatMap((saleId, index) => (replies[index * 2] as string[]).map((orderId) => this.keys.forSale(saleId).order(orderId)));
+    const missingSales = saleIds.filter((_saleId, index) => replies[index * 2 + 1] === 0);
     const hashes = await execPerNode(this.redis, orderKeys, (key) => key, (pipeline, key) => pipeline.hgetall(key));
-    return valuesOrThrow(hashes) as Record<string, string>[];
+    return { hashes: valuesOrThrow(hashes) as Record<string, string>[], missingSales };
   }
 }

@@ -68,8 +68,14 @@ export class OrdersService {
     return this.sales.idsWithPaymentWindowOpenAt(this.clock.now());
   }
 
+  /**
+   * The buyer's live orders in these sales. When Redis lost the state of some of them, their orders may be
+   * in neither store for now (in a batch an order writer read before the loss): 503 until they are rebuilt.
+   */
   private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {
-    return (await this.gateway.buyerOrderHashes(userId, saleIds)).flatMap((hash) => {
+    const { hashes, missingSales } = await this.gateway.buyerLiveOrders(userId, saleIds);
+    if (missingSales.length > 0) await this.rebuild.assertLiveStateReadable(missingSales);
+    return hashes.flatMap((hash) => {
       const order = this.fromHash(hash);
       return order ? [order] : [];
     });

@@ -126,6 +126,26 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     return SellException.unavailable(`The live state of order ${orderId} (being rebuilt)`);
   }
 
+  /**
+   * For sales whose orders may still change and whose state Redis does not hold: throws `503 UNAVAILABLE`
+   * when Redis lost it (noticed now or before) or the sale is not over (then it is repaired at once).
+   * Their live orders, and those an order writer read before the loss and has not committed, are in
+   * neither store until the rebuild, and a list of a buyer's orders without them would read as complete.
+   * An ended sale missing while no loss is seen is left to the database's copy.
+   */
+  async assertLiveStateReadable(saleIds: string[]): Promise<void> {
+    await this.check();
+    const now = this.clock.now();
+    let rebuilding = this.lost;
+    for (const saleId of saleIds) {
+      const times = await this.timesOf(saleId);
+      if (times === undefined || now >= times.endsAt) continue;
+      this.repairSoon(saleId);
+      rebuilding = true;
+    }
+    if (rebuilding) throw SellException.unavailable(`The live state of sale(s) ${saleIds.join(', ')} (being rebuilt)`);
+  }
+
   private async checkOnce(): Promise<void> {
     const boundTo = await this.deployment.boundId();
     if (boundTo === this.binding.databaseId) {
