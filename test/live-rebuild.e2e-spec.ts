@@ -176,6 +176,33 @@ describe('Live rebuild when Redis loses its memory under a running service', () 
       await expectRebuilt(app, sold, 1);
       await assertInvariants(app, sold.sale.id);
     });
+
+    it('rebuilds an ended sale in its payment window when a payment misses it, and the order is paid', async () => {
+      const startsAt = app.clock.now() + 60_000;
+      const sale = await createSale(app, { stock: 5, reservationRequired: false, startsAt, endsAt: startsAt + 60_000, paymentWindowSeconds: 900 });
+      openSale(app, sale);
+      const [buyer] = buyerIds(1);
+      const bought = await purchase(app, sale.id, buyer);
+      expect(bought.status).toBe(201);
+      await waitForOrderWriter(app, sale.id);
+      // Ended, the order still payable; then the sale's state alone goes (the deployment key stays), and
+      // no purchase comes to find it missing.
+      app.clock.set(sale.endsAt + 1_000);
+      await app.redis.del(...(await app.redis.keys(`${app.keys.prefix}:{sale:${sale.id}}:*`)));
+      await app.redis.srem(app.keys.salesIndex, sale.id);
+
+      const pay = () => app.request('POST', `/api/orders/${bought.body.id}/pay`, { token: app.token(buyer), body: { method: 'test-card' } });
+      expectUnavailable(await pay());
+      const since = Date.now();
+      let paid = await pay();
+      while (paid.status !== 200 && Date.now() - since < REBUILD_BUDGET_MS) {
+        expectUnavailable(paid);
+        await sleep(20);
+        paid = await pay();
+      }
+      expect([paid.status, paid.body.status]).toEqual([200, 'paid']);
+      await assertInvariants(app, sale.id);
+    });
   });
 
   describe('when the admission script does not find a sale', () => {

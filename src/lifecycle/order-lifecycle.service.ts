@@ -189,7 +189,7 @@ export class OrderLifecycleService {
     if (stored.userId !== userId) return forbidden(orderId);
     if (stored.status === 'expired') return new SellException(ErrorCode.OrderExpired, `Order ${orderId} was not paid by ${iso(stored.payBy)} and has expired`);
     if (stored.status !== 'pending_payment') return notPending(orderId, stored.status);
-    return SellException.unavailable(`The live state of order ${orderId}`);
+    return this.rebuild.liveStateMissingError([stored.saleId], `The live state of order ${orderId}`);
   }
 }
 

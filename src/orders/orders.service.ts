@@ -74,7 +74,7 @@ export class OrdersService {
    */
   private async liveOrdersOf(userId: string, saleIds: string[]): Promise<OrderRecord[]> {
     const { hashes, missingSales } = await this.gateway.buyerLiveOrders(userId, saleIds);
-    if (missingSales.length > 0) await this.rebuild.assertLiveStateReadable(missingSales);
+    if (missingSales.length > 0) throw this.rebuild.liveStateMissingError(missingSales, 'The live state of your orders');
     return hashes.flatMap((hash) => {
       const order = this.fromHash(hash);
       return order ? [order] : [];

@@ -104,8 +104,7 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     const times = await this.timesOf(saleId);
     if (times === undefined) return new SellException(ErrorCode.SaleNotFound, `Sale ${saleId} does not exist`);
     if (now >= times.endsAt) return new SellException(ErrorCode.SaleEnded, `Sale ${saleId} ended at ${new Date(times.endsAt).toISOString()}`);
-    this.repairSoon(saleId);
-    return SellException.unavailable(`The live state of sale ${saleId} (being rebuilt)`);
+    return this.liveStateMissingError([saleId], `The live state of sale ${saleId}`);
   }
 
   /**
@@ -122,28 +121,18 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     const times = await this.timesOf(saleId);
     if (times === undefined || this.clock.now() >= times.ordersFinalAt) return notFound;
     if (!this.lost && (await this.salesGateway.saleExists(saleId))) return notFound;
-    this.repairSoon(saleId);
-    return SellException.unavailable(`The live state of order ${orderId} (being rebuilt)`);
+    return this.liveStateMissingError([saleId], `The live state of order ${orderId}`);
   }
 
   /**
-   * For sales whose orders may still change and whose state Redis does not hold: throws `503 UNAVAILABLE`
-   * when Redis lost it (noticed now or before) or the sale is not over (then it is repaired at once).
-   * Their live orders, and those an order writer read before the loss and has not committed, are in
-   * neither store until the rebuild, and a list of a buyer's orders without them would read as complete.
-   * An ended sale missing while no loss is seen is left to the database's copy.
+   * `503 UNAVAILABLE` for an answer that needs the live state of these sales, which Redis does not hold
+   * while the database says their orders may still change (Redis lost it, noticed yet or not, or it went
+   * by hand); each is rebuilt at once. Nothing may be answered from the database alone meanwhile: an
+   * order writer may hold orders it read before the loss and has not committed.
    */
-  async assertLiveStateReadable(saleIds: string[]): Promise<void> {
-    await this.check();
-    const now = this.clock.now();
-    let rebuilding = this.lost;
-    for (const saleId of saleIds) {
-      const times = await this.timesOf(saleId);
-      if (times === undefined || now >= times.endsAt) continue;
-      this.repairSoon(saleId);
-      rebuilding = true;
-    }
-    if (rebuilding) throw SellException.unavailable(`The live state of sale(s) ${saleIds.join(', ')} (being rebuilt)`);
+  liveStateMissingError(saleIds: string[], what: string): SellException {
+    for (const saleId of saleIds) this.repairSoon(saleId);
+    return SellException.unavailable(`${what} (being rebuilt)`);
   }
 
   private async checkOnce(): Promise<void> {
@@ -193,10 +182,10 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * Rebuilds one sale a purchase found missing, without waiting for its turn in the rebuild of every sale
-   * (rebuilding a sale twice at once is safe). When only this sale lost its state (the deployment key is
-   * there), only once its outbox is fully persisted, so that no order still only in Redis is left out of
-   * the units sold.
+   * Rebuilds one sale a request found missing (a purchase, a payment, a read of orders), without waiting
+   * for its turn in the rebuild of every sale (rebuilding a sale twice at once is safe). When only this
+   * sale lost its state (the deployment key is there), only once its outbox is fully persisted, so that
+   * no order still only in Redis is left out of the units sold.
    */
   private repairSoon(saleId: string): void {
     const now = Date.now();
@@ -212,7 +201,8 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
     if (this.lost) await this.settled();
     else if ((await this.orderWriter.lagOf([saleId]))[0] > 0) return;
     const sale = await this.sales.findById(saleId);
-    if (sale && sale.endsAt > this.clock.now() && (await this.restoreOnce(sale))) this.logger.warn(`Rebuilt the Redis state of sale ${saleId}, which was missing`);
+    // An ended sale too while its payment window is open: its orders are still paid, cancelled and expired.
+    if (sale && saleTimes(sale).ordersFinalAt > this.clock.now() && (await this.restoreOnce(sale))) this.logger.warn(`Rebuilt the Redis state of sale ${saleId}, which was missing`);
   }
 
   private restoreOnce(sale: SaleEntity): Promise<boolean> {
@@ -243,11 +233,15 @@ export class SaleRebuildService implements OnApplicationBootstrap, OnApplication
       this.unknownSales.set(saleId, Date.now() + UNKNOWN_SALE_TTL_MS);
       return undefined;
     }
-    const times = { endsAt: sale.endsAt, ordersFinalAt: sale.endsAt + sale.paymentWindowSeconds * 1000 };
+    const times = saleTimes(sale);
     if (this.knownSales.size > CACHE_LIMIT) this.knownSales.clear();
     this.knownSales.set(saleId, { times, until: this.clock.now() + KNOWN_SALE_TTL_MS });
     return times;
   }
+}
+
+function saleTimes(sale: SaleEntity): SaleTimes {
+  return { endsAt: sale.endsAt, ordersFinalAt: sale.endsAt + sale.paymentWindowSeconds * 1000 };
 }
 
 interface SaleTimes {
